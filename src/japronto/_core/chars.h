@@ -36,7 +36,7 @@ jp_is_field_char(unsigned char c)
 static inline unsigned char
 jp_lower(unsigned char c)
 {
-    return (unsigned char)(c - 'A' < 26u ? c | 0x20 : c);
+    return (unsigned char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
 }
 
 #endif /* JP_CHARS_H */

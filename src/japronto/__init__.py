@@ -1,0 +1,22 @@
+"""japronto: a screaming-fast asynchronous HTTP toolkit whose server is written in C.
+
+The engine is the C extension ``japronto._core``; this package is the thin Python shell
+around it. The server, Application and router arrive on top of the parser that is here now.
+"""
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from . import _core
+
+try:
+    __version__ = _version("japronto")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["__version__", "simd_path"]
+
+
+def simd_path() -> str:
+    """The request parser's scan implementation in use: ``'avx2'`` or ``'scalar'``."""
+    return _core.simd_path()

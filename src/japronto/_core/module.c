@@ -1,0 +1,123 @@
+/*
+ * module.c - the japronto._core extension module: multi-phase initialisation and module state
+ * (layer 1).
+ *
+ * Ownership: every Python object the engine keeps lives in the module state (module_state),
+ * reached from the module object, never in a C global; the only C globals in the extension are
+ * immutable tables and the set-once SIMD choice of simd.c. Types the later layers add
+ * (protocol, request, response, router) are heap types created here from PyType_Spec and held
+ * in the state, so that each (sub)interpreter gets its own and unloading frees them.
+ *
+ * Exec order: jp_simd_init() runs first, before any parser can exist, because parsers copy the
+ * chosen level when they are initialised.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "http1.h"
+#include "simd.h"
+
+typedef struct module_state {
+    /* Holds nothing yet; the server's heap types join it. Kept so that every later addition
+     * has one obvious home and module_traverse/module_clear already exist. */
+    PyObject *_placeholder;
+} module_state;
+
+static inline module_state *
+module_get_state(PyObject *module)
+{
+    return (module_state *)PyModule_GetState(module);
+}
+
+PyDoc_STRVAR(module_simd_path_doc,
+             "simd_path()\n--\n\n"
+             "Name of the parser's scan implementation in use: 'avx2' or 'scalar'.\n"
+             "Chosen once at import from the CPU; JAPRONTO_SIMD=scalar forces the portable one.");
+
+static PyObject *
+module_simd_path(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    return PyUnicode_FromString(jp_simd_name(jp_simd_default()));
+}
+
+static PyMethodDef module_methods[] = {
+    {"simd_path", module_simd_path, METH_NOARGS, module_simd_path_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+/* The parser's default limits, exported so that the Python layer documents and validates
+ * configuration against the same numbers the C code uses. */
+static int
+module_add_limits(PyObject *module)
+{
+    const jp_http1_limits *d = &jp_http1_default_limits;
+    if (PyModule_AddIntConstant(module, "DEFAULT_MAX_REQUEST_LINE", d->max_request_line) < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_MAX_HEAD_SIZE", d->max_head_size) < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_MAX_HEADERS", d->max_headers) < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_MAX_CHUNK_LINE", d->max_chunk_line) < 0)
+        return -1;
+    PyObject *body = PyLong_FromUnsignedLongLong(d->max_body_size);
+    if (body == NULL)
+        return -1;
+    /* PyModule_AddObject steals the reference only on success. */
+    if (PyModule_AddObject(module, "DEFAULT_MAX_BODY_SIZE", body) < 0) {
+        Py_DECREF(body);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    jp_simd_init();
+    module_state *state = module_get_state(module);
+    state->_placeholder = NULL;
+    return module_add_limits(module);
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    module_state *state = module_get_state(module);
+    Py_VISIT(state->_placeholder);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    module_state *state = module_get_state(module);
+    Py_CLEAR(state->_placeholder);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    (void)module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "japronto._core",
+    .m_doc = "The C engine of japronto: HTTP/1.x parsing now; the server joins it.",
+    .m_size = sizeof(module_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    return PyModuleDef_Init(&module_def);
+}

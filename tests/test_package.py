@@ -1,0 +1,50 @@
+"""The package imports, exposes its C engine, and honours the parser-path switch."""
+
+import os
+import subprocess
+import sys
+
+import japronto
+from japronto import _core
+
+
+def test_version_is_set():
+    assert japronto.__version__ and japronto.__version__ != "0+unknown"
+
+
+def test_core_is_the_compiled_extension():
+    # The C sources live in a folder named _core too; the extension must win the import.
+    assert _core.__file__.endswith(".so")
+
+
+def test_simd_path_is_known():
+    assert japronto.simd_path() in ("avx2", "scalar")
+
+
+def test_scalar_path_can_be_forced():
+    env = dict(os.environ, JAPRONTO_SIMD="scalar")
+    out = subprocess.run(
+        [sys.executable, "-c", "import japronto; print(japronto.simd_path())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "scalar"
+
+
+def test_default_limits_are_exported():
+    assert _core.DEFAULT_MAX_REQUEST_LINE == 8192
+    assert _core.DEFAULT_MAX_HEAD_SIZE == 65536
+    assert _core.DEFAULT_MAX_HEADERS == 100
+    assert _core.DEFAULT_MAX_BODY_SIZE == 16 * 1024 * 1024
+    assert _core.DEFAULT_MAX_CHUNK_LINE == 4096
+
+
+def test_sanitized_build_is_the_one_loaded_when_expected():
+    # `make pytest-asan` sets JAPRONTO_EXPECT_SANITIZED so that this suite cannot pass against
+    # the normal build by accident (a stale PYTHONPATH, say).
+    if os.environ.get("JAPRONTO_EXPECT_SANITIZED"):
+        assert "asan-pkg" in _core.__file__
+    else:
+        assert "asan-pkg" not in _core.__file__
