@@ -18,7 +18,9 @@ CC ?= cc
 CLANG ?= clang
 FUZZ_SECONDS ?= 15
 CORE := src/japronto/_core
-L0_SRC := $(CORE)/chars.c $(CORE)/simd.c $(CORE)/http1.c $(CORE)/chunked.c
+# Layer 0: the pure-C files (no Python.h), linked into every C test and fuzz target.
+L0_NAMES := chars simd http1 chunked buffer date url
+L0_SRC := $(wildcard $(addprefix $(CORE)/,$(addsuffix .c,$(L0_NAMES))))
 L0_HDR := $(wildcard $(CORE)/*.h) $(wildcard tests/c/*.h)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CWARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
