@@ -15,18 +15,19 @@
 #include <Python.h>
 
 #include "http1.h"
+#include "protocol.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
 #include "simd.h"
+#include "state.h"
 
-typedef struct module_state {
-    /* Holds nothing yet; the server's heap types join it. Kept so that every later addition
-     * has one obvious home and module_traverse/module_clear already exist. */
-    PyObject *_placeholder;
-} module_state;
+typedef jp_state module_state;
 
 static inline module_state *
 module_get_state(PyObject *module)
 {
-    return (module_state *)PyModule_GetState(module);
+    return jp_state_from_module(module);
 }
 
 PyDoc_STRVAR(module_simd_path_doc,
@@ -68,28 +69,85 @@ module_add_limits(PyObject *module)
     return 0;
 }
 
+/* Imports `module_name` and returns its attribute `attr` (new reference), or NULL. */
+static PyObject *
+module_import_attr(const char *module_name, const char *attr)
+{
+    PyObject *mod = PyImport_ImportModule(module_name);
+    if (mod == NULL)
+        return NULL;
+    PyObject *r = PyObject_GetAttrString(mod, attr);
+    Py_DECREF(mod);
+    return r;
+}
+
+static int
+module_intern(PyObject **slot, const char *s)
+{
+    *slot = PyUnicode_InternFromString(s);
+    return *slot == NULL ? -1 : 0;
+}
+
 static int
 module_exec(PyObject *module)
 {
     jp_simd_init();
-    module_state *state = module_get_state(module);
-    state->_placeholder = NULL;
+    module_state *st = module_get_state(module);
+    /* m_size state starts zeroed, so a failure part-way leaves only NULLs and real objects
+     * for module_clear. */
+    if (module_intern(&st->str_write, "write") < 0 ||
+        module_intern(&st->str_pause_reading, "pause_reading") < 0 ||
+        module_intern(&st->str_resume_reading, "resume_reading") < 0 ||
+        module_intern(&st->str_close, "close") < 0 ||
+        module_intern(&st->str_get_extra_info, "get_extra_info") < 0 ||
+        module_intern(&st->str_add_done_callback, "add_done_callback") < 0 ||
+        module_intern(&st->str_create_task, "create_task") < 0 ||
+        module_intern(&st->str_cancel, "cancel") < 0)
+        return -1;
+    if ((st->headers_class = module_import_attr("japronto.headers", "Headers")) == NULL ||
+        (st->unquote = module_import_attr("urllib.parse", "unquote")) == NULL)
+        return -1;
+    if (jp_response_setup(module, st) < 0 || jp_router_setup(module, st) < 0 ||
+        jp_request_setup(module, st) < 0 || jp_protocol_setup(module, st) < 0)
+        return -1;
     return module_add_limits(module);
 }
 
 static int
 module_traverse(PyObject *module, visitproc visit, void *arg)
 {
-    module_state *state = module_get_state(module);
-    Py_VISIT(state->_placeholder);
+    module_state *st = module_get_state(module);
+    Py_VISIT(st->protocol_type);
+    Py_VISIT(st->request_type);
+    Py_VISIT(st->response_type);
+    Py_VISIT(st->matcher_type);
+    Py_VISIT(st->readbuf_type);
+    Py_VISIT(st->json_dumps);
+    Py_VISIT(st->headers_class);
+    Py_VISIT(st->unquote);
     return 0;
 }
 
 static int
 module_clear(PyObject *module)
 {
-    module_state *state = module_get_state(module);
-    Py_CLEAR(state->_placeholder);
+    module_state *st = module_get_state(module);
+    Py_CLEAR(st->protocol_type);
+    Py_CLEAR(st->request_type);
+    Py_CLEAR(st->response_type);
+    Py_CLEAR(st->matcher_type);
+    Py_CLEAR(st->readbuf_type);
+    Py_CLEAR(st->json_dumps);
+    Py_CLEAR(st->headers_class);
+    Py_CLEAR(st->unquote);
+    Py_CLEAR(st->str_write);
+    Py_CLEAR(st->str_pause_reading);
+    Py_CLEAR(st->str_resume_reading);
+    Py_CLEAR(st->str_close);
+    Py_CLEAR(st->str_get_extra_info);
+    Py_CLEAR(st->str_add_done_callback);
+    Py_CLEAR(st->str_create_task);
+    Py_CLEAR(st->str_cancel);
     return 0;
 }
 
@@ -107,7 +165,7 @@ static PyModuleDef_Slot module_slots[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "japronto._core",
-    .m_doc = "The C engine of japronto: HTTP/1.x parsing now; the server joins it.",
+    .m_doc = "The C engine of japronto: parser, connection protocol, Request, Response, router.",
     .m_size = sizeof(module_state),
     .m_methods = module_methods,
     .m_slots = module_slots,

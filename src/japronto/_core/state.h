@@ -18,15 +18,52 @@
 
 #include "date.h"
 
+/* CPython 3.9 lacks a few helpers newer versions have; the same semantics here. */
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *
+jp_compat_newref(PyObject *o)
+{
+    Py_INCREF(o);
+    return o;
+}
+static inline PyObject *
+jp_compat_xnewref(PyObject *o)
+{
+    Py_XINCREF(o);
+    return o;
+}
+#define Py_NewRef(o) jp_compat_newref((PyObject *)(o))
+#define Py_XNewRef(o) jp_compat_xnewref((PyObject *)(o))
+static inline int
+PyModule_AddObjectRef(PyObject *module, const char *name, PyObject *value)
+{
+    Py_INCREF(value);
+    if (PyModule_AddObject(module, name, value) < 0) {
+        Py_DECREF(value);
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+#ifdef Py_TPFLAGS_DISALLOW_INSTANTIATION
+#define JP_TPFLAGS_DISALLOW_INSTANTIATION Py_TPFLAGS_DISALLOW_INSTANTIATION
+#else
+#define JP_TPFLAGS_DISALLOW_INSTANTIATION 0
+#endif
+
 typedef struct jp_state {
     /* Heap types. */
     PyTypeObject *protocol_type; /* protocol.c: the connection */
     PyTypeObject *request_type;  /* request.c */
     PyTypeObject *response_type; /* response.c */
     PyTypeObject *matcher_type;  /* router.c: the compiled route table */
+    PyTypeObject *readbuf_type;  /* protocol.c: the memory a connection reads into */
 
     /* Objects the Python shell hands over at start-up (see module.c: configure). */
     PyObject *json_dumps; /* callable(obj) -> str or bytes: json.dumps or a faster encoder */
+    PyObject *headers_class; /* japronto.headers.Headers: made from a list of (name, value) */
+    PyObject *unquote;       /* urllib.parse.unquote: percent-decoding of unusual paths */
 
     /* Interned attribute names, made once. */
     PyObject *str_write;

@@ -1,0 +1,1284 @@
+/*
+ * protocol.c - the connection: an asyncio buffered protocol in C, with ordered pipelining
+ * (layer 1).
+ *
+ * The request path. The loop asks get_buffer() for memory and reads the socket straight into
+ * this connection's read buffer (a ReadBuffer object, so no bytes object is made per read);
+ * buffer_updated() then parses every complete request in the new bytes, dispatches each to its
+ * handler, and sends everything that became ready in one transport.write().
+ *
+ * Ownership.
+ *   - The Protocol owns its ReadBuffer (rb), the output buffer (out), the pipeline queue and
+ *     every reference in it. Requests hold a strong reference to the Protocol, never the other
+ *     way round except through queue entries, which are cleared when they leave the queue.
+ *   - A Request points into rb only while its handler runs synchronously. Right after
+ *     dispatch, a Request that anyone else still holds is detached (its bytes copied), so rb
+ *     may be compacted or grown before the next read. rb is never resized while the loop holds
+ *     a buffer export (rb->exports > 0).
+ *   - Bound methods looked up once: transport.write (write), self._task_done (task_done; a
+ *     reference cycle through self that connection_lost breaks and the GC also sees).
+ *
+ * Order. Responses leave strictly in request order. While the queue is empty a synchronous
+ * handler's response is serialised straight into `out`. Once a request waits for an async
+ * handler, every later response (and any server-made error) is serialised into its own queue
+ * entry and moved to `out` when everything before it is done. The queue holds at most
+ * max_depth entries; when it is full, or the transport asked us to stop writing, the
+ * connection stops reading and parsing until it drains, so a client that never reads cannot
+ * make us buffer without bound.
+ *
+ * Re-entrancy. Calling a handler, the error handler, loop.create_task, task.add_done_callback,
+ * transport.write/pause_reading/resume_reading/close can all run Python code, which may close
+ * the transport or call back into this object (pause_writing from inside write). After each of
+ * them the code re-checks `closed` and re-reads any pointer into rb. protocol_process() is not
+ * re-entered: `processing` guards it.
+ */
+#include "protocol.h"
+
+#include "buffer.h"
+#include "chunked.h"
+#include "http1.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* ReadBuffer: the memory the loop reads into. */
+
+typedef struct readbuf {
+    PyObject_HEAD
+    char *data;
+    size_t cap;
+    size_t len;        /* bytes received */
+    size_t pos;        /* bytes consumed by complete requests; [pos, len) is pending */
+    Py_ssize_t exports;
+} readbuf;
+
+#define READBUF_INITIAL 16384u
+#define READBUF_MIN_FREE 4096u
+#define READBUF_IDLE_KEEP 65536u
+
+static int
+readbuf_getbuffer(PyObject *op, Py_buffer *view, int flags)
+{
+    readbuf *rb = (readbuf *)op;
+    if (rb->data == NULL || rb->cap == rb->len) {
+        PyErr_SetString(PyExc_BufferError, "japronto read buffer has no free space");
+        return -1;
+    }
+    if (PyBuffer_FillInfo(view, op, rb->data + rb->len, (Py_ssize_t)(rb->cap - rb->len), 0,
+                          flags) < 0)
+        return -1;
+    rb->exports++;
+    return 0;
+}
+
+static void
+readbuf_releasebuffer(PyObject *op, Py_buffer *view)
+{
+    (void)view;
+    ((readbuf *)op)->exports--;
+}
+
+static Py_ssize_t
+readbuf_length(PyObject *op)
+{
+    readbuf *rb = (readbuf *)op;
+    return (Py_ssize_t)(rb->cap - rb->len);
+}
+
+static void
+readbuf_dealloc(PyObject *op)
+{
+    readbuf *rb = (readbuf *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyMem_Free(rb->data);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+/* Makes at least `need` free bytes after len, first dropping consumed bytes. Only called when
+ * no request points into the buffer and the loop holds no export. 0 or -1 (MemoryError). */
+static int
+readbuf_make_room(readbuf *rb, size_t need)
+{
+    if (rb->pos > 0) {
+        size_t pending = rb->len - rb->pos;
+        if (pending)
+            memmove(rb->data, rb->data + rb->pos, pending);
+        rb->len = pending;
+        rb->pos = 0;
+    }
+    if (rb->len == 0 && rb->cap > READBUF_IDLE_KEEP && need <= READBUF_IDLE_KEEP) {
+        /* One large request must not pin its memory on an idle keep-alive connection. */
+        char *small = PyMem_Realloc(rb->data, READBUF_INITIAL);
+        if (small != NULL) {
+            rb->data = small;
+            rb->cap = READBUF_INITIAL;
+        }
+    }
+    if (rb->cap - rb->len >= need && rb->data != NULL)
+        return 0;
+    size_t cap = rb->cap ? rb->cap : READBUF_INITIAL;
+    while (cap - rb->len < need) {
+        if (cap > SIZE_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *data = PyMem_Realloc(rb->data, cap);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    rb->data = data;
+    rb->cap = cap;
+    return 0;
+}
+
+static PyType_Slot readbuf_slots[] = {
+    {Py_tp_dealloc, readbuf_dealloc},
+    {Py_bf_getbuffer, readbuf_getbuffer},
+    {Py_bf_releasebuffer, readbuf_releasebuffer},
+    {Py_mp_length, readbuf_length},
+    {Py_tp_doc, "The memory a japronto connection reads into (internal)."},
+    {0, NULL},
+};
+
+static PyType_Spec readbuf_spec = {
+    .name = "japronto._core.ReadBuffer",
+    .basicsize = sizeof(readbuf),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = readbuf_slots,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* The connection. */
+
+enum read_state {
+    R_HEAD = 0,     /* parsing a request head */
+    R_BODY_LENGTH,  /* waiting for a Content-Length body */
+    R_BODY_CHUNKED, /* decoding a chunked body */
+    R_DONE,         /* no further request is read: closing after the last response */
+};
+
+typedef struct entry {
+    PyObject *request; /* strong; NULL for an interim response (100 Continue) */
+    PyObject *task;    /* strong while the async handler runs; NULL when ready */
+    jp_buffer data;    /* the serialised response once ready */
+    jp_response_ctx ctx;
+    uint8_t ready;
+} entry;
+
+typedef struct protocol {
+    PyObject_HEAD
+    jp_state *st;
+
+    /* Configuration from the server object, fixed for the connection's life. */
+    PyObject *server;
+    PyObject *matcher;
+    PyObject *loop;
+    PyObject *app;
+    PyObject *extensions;
+    PyObject *error_handler; /* server.handle_error(request, exc) -> Response */
+    PyObject *not_found;     /* server.not_found(request) -> Response */
+    PyObject *connections;   /* server.connections: a set of live protocols */
+    jp_http1_limits limits;
+    uint32_t max_depth;
+
+    PyObject *transport;
+    PyObject *write;     /* transport.write */
+    PyObject *task_done; /* self._task_done */
+    PyObject *peer;      /* cached remote address, or NULL before first use */
+
+    /* Reading. */
+    readbuf *rb;
+    jp_http1_parser parser;
+    jp_header *headers; /* limits.max_headers entries, the parser's */
+    int rstate;
+    size_t head_len;    /* R_BODY_*: bytes of the head of the request at rb->pos */
+    size_t body_need;   /* R_BODY_LENGTH */
+    size_t chunk_pos;   /* R_BODY_CHUNKED: offset from rb->pos where decoding resumes */
+    jp_chunked_decoder chunked;
+    jp_buffer body;     /* R_BODY_CHUNKED: the decoded body so far */
+    int sent_continue;
+
+    /* Writing. */
+    jp_buffer out;
+    entry *q; /* ring of qcap entries, qlen used from qhead */
+    uint32_t qhead;
+    uint32_t qlen;
+    uint32_t qcap;
+
+    unsigned closed : 1;         /* connection_lost ran, or never connected */
+    unsigned eof : 1;            /* the peer half-closed */
+    unsigned close_after : 1;    /* close once everything queued is written */
+    unsigned closing : 1;        /* transport.close() called */
+    unsigned reading_paused : 1;
+    unsigned writing_paused : 1;
+    unsigned processing : 1;
+} protocol;
+
+#define PROTOCOL(op) ((protocol *)(op))
+
+PyObject *
+jp_protocol_transport(PyObject *conn)
+{
+    PyObject *t = PROTOCOL(conn)->transport;
+    return t ? t : Py_None;
+}
+
+PyObject *
+jp_protocol_app(PyObject *conn)
+{
+    return PROTOCOL(conn)->app;
+}
+
+PyObject *
+jp_protocol_extensions(PyObject *conn)
+{
+    return PROTOCOL(conn)->extensions;
+}
+
+PyObject *
+jp_protocol_remote_addr(PyObject *conn)
+{
+    protocol *self = PROTOCOL(conn);
+    if (self->peer != NULL)
+        return Py_NewRef(self->peer);
+    if (self->transport == NULL)
+        Py_RETURN_NONE;
+    PyObject *name = PyObject_CallMethod(self->transport, "get_extra_info", "s", "peername");
+    if (name == NULL)
+        return NULL;
+    PyObject *peer;
+    if (PyTuple_Check(name) && PyTuple_GET_SIZE(name) >= 1)
+        peer = Py_NewRef(PyTuple_GET_ITEM(name, 0));
+    else
+        peer = Py_NewRef(name); /* a Unix socket path, or None */
+    Py_DECREF(name);
+    self->peer = Py_NewRef(peer);
+    return peer;
+}
+
+/* ---- the queue ---- */
+
+static inline entry *
+protocol_entry(protocol *self, uint32_t i)
+{
+    return &self->q[(self->qhead + i) % self->qcap];
+}
+
+static void
+protocol_entry_clear(entry *e)
+{
+    Py_CLEAR(e->request);
+    Py_CLEAR(e->task);
+    jp_buffer_free(&e->data);
+    e->ready = 0;
+}
+
+/* Appends an entry; the queue always has room because reading stops at max_depth, and a
+ * single read can add at most one entry beyond it (see protocol_process). */
+static entry *
+protocol_push(protocol *self)
+{
+    if (self->qlen == self->qcap) {
+        uint32_t cap = self->qcap ? self->qcap * 2 : 8;
+        entry *q = PyMem_Calloc(cap, sizeof(entry));
+        if (q == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        for (uint32_t i = 0; i < self->qlen; i++)
+            q[i] = *protocol_entry(self, i);
+        PyMem_Free(self->q);
+        self->q = q;
+        self->qcap = cap;
+        self->qhead = 0;
+    }
+    entry *e = protocol_entry(self, self->qlen);
+    memset(e, 0, sizeof(*e));
+    self->qlen++;
+    return e;
+}
+
+/* ---- reading control ---- */
+
+static void
+protocol_call_transport(protocol *self, PyObject *name)
+{
+    if (self->transport == NULL)
+        return;
+    PyObject *r = PyObject_CallMethodNoArgs(self->transport, name);
+    if (r == NULL)
+        PyErr_WriteUnraisable(self->transport);
+    Py_XDECREF(r);
+}
+
+static void
+protocol_pause_reading(protocol *self)
+{
+    if (self->reading_paused || self->closed)
+        return;
+    self->reading_paused = 1;
+    protocol_call_transport(self, self->st->str_pause_reading);
+}
+
+static int protocol_process(protocol *self);
+static int protocol_flush(protocol *self);
+
+/* Reading resumes only when nothing holds it back: no full queue, a transport that accepts
+ * writes, and more requests to come. Bytes already buffered are parsed first. */
+static void
+protocol_maybe_resume(protocol *self)
+{
+    if (self->closed || self->writing_paused || self->qlen >= self->max_depth)
+        return;
+    if (protocol_process(self) < 0) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    if (protocol_flush(self) < 0) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    if (self->closed || !self->reading_paused || self->rstate == R_DONE ||
+        self->writing_paused || self->qlen >= self->max_depth)
+        return;
+    self->reading_paused = 0;
+    protocol_call_transport(self, self->st->str_resume_reading);
+}
+
+/* ---- writing ---- */
+
+/* Sends `out` with one transport.write and closes when the last response is out. May run
+ * Python code (the transport calls pause_writing from inside write). 0 or -1. */
+static int
+protocol_flush(protocol *self)
+{
+    while (self->qlen > 0) {
+        entry *e = protocol_entry(self, 0);
+        if (!e->ready)
+            break;
+        if (jp_buffer_append(&self->out, e->data.data, e->data.len) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyObject *request = e->request;
+        e->request = NULL;
+        protocol_entry_clear(e);
+        self->qhead = (self->qhead + 1) % self->qcap;
+        self->qlen--;
+        if (request != NULL) {
+            jp_request_run_done_callbacks(request);
+            Py_DECREF(request);
+            if (self->closed)
+                return 0;
+        }
+    }
+    if (self->out.len > 0 && self->write != NULL) {
+        PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
+        if (bytes == NULL)
+            return -1;
+        self->out.len = 0;
+        jp_buffer_trim(&self->out, READBUF_IDLE_KEEP);
+        PyObject *r = PyObject_CallOneArg(self->write, bytes);
+        Py_DECREF(bytes);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    if (self->close_after && self->qlen == 0 && !self->closing && self->transport != NULL) {
+        self->closing = 1;
+        protocol_call_transport(self, self->st->str_close);
+    }
+    return 0;
+}
+
+/* Ends reading: the response being produced is the last on this connection, and the
+ * connection closes once everything queued before it (and it) has been written. Because no
+ * request is read after it, a closing response is always the last in the queue. */
+static void
+protocol_finish_after(protocol *self)
+{
+    self->rstate = R_DONE;
+    self->close_after = 1;
+}
+
+/* Puts a rendered response in its place: straight into `out` when nothing waits before it,
+ * otherwise into a new ready queue entry, which takes over rendered's memory. On memory
+ * exhaustion the connection is closed after what is already queued. Runs no Python code. */
+static void
+protocol_place(protocol *self, PyObject *request, jp_buffer *rendered)
+{
+    if (self->qlen == 0) {
+        if (jp_buffer_append(&self->out, rendered->data, rendered->len) < 0)
+            protocol_finish_after(self);
+        jp_buffer_free(rendered);
+        return;
+    }
+    entry *e = protocol_push(self);
+    if (e == NULL) {
+        PyErr_Clear();
+        jp_buffer_free(rendered);
+        protocol_finish_after(self);
+        return;
+    }
+    e->request = Py_XNewRef(request);
+    e->data = *rendered;
+    e->ready = 1;
+    *rendered = (jp_buffer)JP_BUFFER_INIT;
+}
+
+/* A response the server makes itself (errors). Runs no Python code. */
+static void
+protocol_write_simple(protocol *self, PyObject *request, int status, const char *extra,
+                      size_t extra_len, const char *body, size_t body_len,
+                      const jp_response_ctx *ctx)
+{
+    jp_buffer rendered = JP_BUFFER_INIT;
+    if (!ctx->keep_alive)
+        protocol_finish_after(self);
+    if (jp_response_write_simple(&rendered, status, extra, extra_len, body, body_len, ctx,
+                                 &self->st->date) < 0) {
+        jp_buffer_free(&rendered);
+        protocol_finish_after(self);
+        return;
+    }
+    protocol_place(self, request, &rendered);
+}
+
+/* Ends reading after a malformed request: answers status with the parser's reason, closes. */
+static void
+protocol_reject(protocol *self, int status, const char *reason)
+{
+    jp_response_ctx ctx = {1, 0, 0};
+    char body[160];
+    size_t n = strlen(reason);
+    if (n > sizeof(body) - 2)
+        n = sizeof(body) - 2;
+    memcpy(body, reason, n);
+    body[n++] = '\n';
+    protocol_write_simple(self, NULL, status, NULL, 0, body, n, &ctx);
+}
+
+static PyObject *
+protocol_fetch_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL) {
+        value = Py_None;
+        Py_INCREF(value);
+    } else if (tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* Renders what a handler produced into dst and returns 1 if the connection must close after
+ * it. result is a new reference (consumed) or NULL with an exception set: then, as for a
+ * result that is not a Response, the application's error handler makes the response, and if
+ * that fails too a plain 500 is rendered. May run Python code (the error handler). */
+static int
+protocol_render(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx,
+                jp_buffer *dst)
+{
+    jp_state *st = self->st;
+    if (result != NULL && !jp_response_check(st, result)) {
+        PyErr_Format(PyExc_TypeError,
+                     "a handler must return a Response (request.Response(...)), not %.100s",
+                     Py_TYPE(result)->tp_name);
+        Py_CLEAR(result);
+    }
+    if (result == NULL) {
+        PyObject *exc = protocol_fetch_exception();
+        PyObject *args[2] = {request, exc};
+        result = PyObject_Vectorcall(self->error_handler, args, 2, NULL);
+        Py_DECREF(exc);
+        if (result == NULL || !jp_response_check(st, result)) {
+            if (result == NULL)
+                PyErr_WriteUnraisable(self->error_handler);
+            Py_XDECREF(result);
+            static const char body[] = "Internal Server Error\n";
+            if (jp_response_write_simple(dst, 500, NULL, 0, body, sizeof(body) - 1, ctx,
+                                         &st->date) < 0)
+                return 1;
+            return !ctx->keep_alive;
+        }
+    }
+    int closes = 0;
+    if (jp_response_serialize(result, dst, ctx, &st->date, &closes) < 0) {
+        PyErr_Clear();
+        closes = 1;
+    }
+    Py_DECREF(result);
+    return closes || !ctx->keep_alive;
+}
+
+/* Answers a synchronous handler's result (consumed, or NULL with an exception set). The fast
+ * path, a Response with nothing waiting before it, serialises straight into `out`. */
+static void
+protocol_answer(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx)
+{
+    if (result != NULL && self->qlen == 0 && jp_response_check(self->st, result)) {
+        int closes = 0;
+        size_t before = self->out.len;
+        if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
+            PyErr_Clear();
+            self->out.len = before;
+            closes = 1;
+        }
+        Py_DECREF(result);
+        if (closes || !ctx->keep_alive)
+            protocol_finish_after(self);
+        return;
+    }
+    jp_buffer rendered = JP_BUFFER_INIT;
+    if (protocol_render(self, request, result, ctx, &rendered))
+        protocol_finish_after(self);
+    if (self->closed) {
+        jp_buffer_free(&rendered);
+        return;
+    }
+    protocol_place(self, request, &rendered);
+}
+
+/* ---- dispatch ---- */
+
+static int
+protocol_is_awaitable(PyObject *obj)
+{
+    if (PyCoro_CheckExact(obj))
+        return 1;
+    PyTypeObject *tp = Py_TYPE(obj);
+    return tp->tp_as_async != NULL && tp->tp_as_async->am_await != NULL;
+}
+
+/* Runs the handler for the complete request at rb->pos. base/body describe its bytes. The
+ * request is answered (or queued) before this returns. 0, or -1 when the connection must be
+ * dropped (memory). May run Python code. */
+static int
+protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *chunked)
+{
+    const jp_request_head *h = &self->parser.head;
+    const char *base = self->rb->data + self->rb->pos;
+    jp_response_ctx ctx;
+    ctx.version_minor = h->version_minor;
+    ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
+    ctx.head = h->method_id == JP_METHOD_HEAD;
+    if (!ctx.keep_alive) {
+        /* Exactly this request is answered; whatever follows it is not read. */
+        self->rstate = R_DONE;
+        self->close_after = 1;
+    }
+
+    if (h->flags & JP_HEAD_EXPECT_UNKNOWN) {
+        static const char body[] = "Expectation Failed\n";
+        ctx.keep_alive = 0;
+        protocol_write_simple(self, NULL, 417, NULL, 0, body, sizeof(body) - 1, &ctx);
+        self->rstate = R_DONE;
+        return 0;
+    }
+
+    const char *path = base + h->path.off;
+    size_t path_len = h->path.len;
+    if (path_len == 0) {
+        path = "/";
+        path_len = 1;
+    }
+    jp_match m;
+    jp_match_result mr = jp_router_match(self->matcher, base + h->method.off, h->method.len, path,
+                                         path_len, &m);
+    if (mr == JP_MATCH_ERROR)
+        return -1;
+    if (mr == JP_MATCH_BAD_METHOD) {
+        static const char body[] = "Method Not Allowed\n";
+        protocol_write_simple(self, NULL, 405, m.allow, m.allow_len, body, sizeof(body) - 1,
+                              &ctx);
+        return 0;
+    }
+
+    PyObject *request =
+        jp_request_new(self->st, (PyObject *)self, base, h, body_off, body_len, chunked,
+                       mr == JP_MATCH_FOUND ? m.route : NULL,
+                       mr == JP_MATCH_FOUND ? m.match_dict : NULL);
+    if (request == NULL)
+        return -1;
+
+    PyObject *result;
+    if (mr == JP_MATCH_FOUND)
+        result = PyObject_Vectorcall(m.handler, &request, 1, NULL);
+    else
+        result = PyObject_Vectorcall(self->not_found, &request, 1, NULL);
+
+    if (self->closed) {
+        /* The handler closed the connection under us; nothing is written any more. */
+        Py_XDECREF(result);
+        PyErr_Clear();
+        Py_DECREF(request);
+        return 0;
+    }
+
+    if (result != NULL && protocol_is_awaitable(result)) {
+        PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
+        Py_DECREF(result);
+        PyObject *r = NULL;
+        if (task != NULL)
+            r = PyObject_CallMethodOneArg(task, self->st->str_add_done_callback, self->task_done);
+        if (r == NULL) {
+            Py_XDECREF(task);
+            protocol_answer(self, request, NULL, &ctx);
+            goto done;
+        }
+        Py_DECREF(r);
+        if (self->closed) {
+            Py_DECREF(task);
+            goto done;
+        }
+        entry *e = protocol_push(self);
+        if (e == NULL) {
+            Py_DECREF(task);
+            Py_DECREF(request);
+            return -1;
+        }
+        e->request = Py_NewRef(request);
+        e->task = task;
+        e->ctx = ctx;
+    } else {
+        protocol_answer(self, request, result, &ctx);
+        if (self->qlen == 0 && !self->closed)
+            jp_request_run_done_callbacks(request);
+    }
+
+done:
+    /* Anyone still holding the request must not see the read buffer change under it. */
+    if (Py_REFCNT(request) > 1 && jp_request_detach(request) < 0) {
+        Py_DECREF(request);
+        return -1;
+    }
+    Py_DECREF(request);
+    return 0;
+}
+
+/* Parses and dispatches every complete request in rb. Stops at an incomplete one, at a full
+ * queue, when the transport asked us to stop writing, or after a request that ends the
+ * connection. 0, or -1 with an exception when the connection must be dropped. */
+static int
+protocol_process(protocol *self)
+{
+    if (self->processing)
+        return 0;
+    self->processing = 1;
+    int rc = 0;
+    readbuf *rb = self->rb;
+
+    while (!self->closed && self->rstate != R_DONE) {
+        if (self->qlen >= self->max_depth || self->writing_paused) {
+            protocol_pause_reading(self);
+            break;
+        }
+        size_t avail = rb->len - rb->pos;
+        if (avail == 0)
+            break;
+        const char *p = rb->data + rb->pos;
+
+        if (self->rstate == R_HEAD) {
+            ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
+            if (n == JP_HTTP1_NEED_MORE)
+                break;
+            if (n == JP_HTTP1_ERROR) {
+                protocol_reject(self, self->parser.error_status, self->parser.error_reason);
+                break;
+            }
+            const jp_request_head *h = &self->parser.head;
+            self->head_len = (size_t)n;
+            if (h->framing == JP_FRAMING_NONE) {
+                if (protocol_dispatch(self, 0, 0, NULL) < 0) {
+                    rc = -1;
+                    break;
+                }
+                rb->pos += self->head_len;
+                jp_http1_parser_reset(&self->parser);
+                continue;
+            }
+            if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
+                size_t have = avail - self->head_len;
+                int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
+                if (!body_here && have == 0) {
+                    /* The client waits for our go-ahead before it sends the body; it must
+                     * follow every response before it, so it takes a place in the queue. */
+                    jp_buffer *dst = &self->out;
+                    if (self->qlen > 0) {
+                        entry *e = protocol_push(self);
+                        if (e == NULL) {
+                            rc = -1;
+                            break;
+                        }
+                        e->ready = 1;
+                        dst = &e->data;
+                    }
+                    if (jp_response_write_continue(dst) < 0) {
+                        PyErr_NoMemory();
+                        rc = -1;
+                        break;
+                    }
+                    self->sent_continue = 1;
+                }
+            }
+            if (h->framing == JP_FRAMING_LENGTH) {
+                self->body_need = (size_t)h->content_length;
+                self->rstate = R_BODY_LENGTH;
+            } else {
+                jp_chunked_init(&self->chunked, &self->limits);
+                self->chunk_pos = self->head_len;
+                self->body.len = 0;
+                self->rstate = R_BODY_CHUNKED;
+            }
+            continue;
+        }
+
+        if (self->rstate == R_BODY_LENGTH) {
+            if (avail - self->head_len < self->body_need)
+                break;
+            if (protocol_dispatch(self, self->head_len, self->body_need, NULL) < 0) {
+                rc = -1;
+                break;
+            }
+            rb->pos += self->head_len + self->body_need;
+        } else { /* R_BODY_CHUNKED */
+            while (self->chunk_pos < avail && !jp_chunked_done(&self->chunked)) {
+                jp_span data;
+                ptrdiff_t k = jp_chunked_decode(&self->chunked, p + self->chunk_pos,
+                                                avail - self->chunk_pos, &data);
+                if (k < 0)
+                    break;
+                if (data.len > 0 &&
+                    jp_buffer_append(&self->body, p + self->chunk_pos + data.off, data.len) <
+                        0) {
+                    PyErr_NoMemory();
+                    rc = -1;
+                    break;
+                }
+                self->chunk_pos += (size_t)k;
+            }
+            if (rc < 0)
+                break;
+            if (self->chunked.error_status) {
+                protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
+                break;
+            }
+            if (!jp_chunked_done(&self->chunked))
+                break;
+            if (protocol_dispatch(self, 0, 0, &self->body) < 0) {
+                rc = -1;
+                break;
+            }
+            rb->pos += self->chunk_pos;
+            self->body.len = 0;
+        }
+        if (self->rstate != R_DONE)
+            self->rstate = R_HEAD;
+        self->sent_continue = 0;
+        jp_http1_parser_reset(&self->parser);
+    }
+
+    if (self->rstate == R_DONE)
+        protocol_pause_reading(self);
+    self->processing = 0;
+    return rc;
+}
+
+/* ---- asyncio protocol methods ---- */
+
+static PyObject *
+protocol_connection_made(PyObject *op, PyObject *transport)
+{
+    protocol *self = PROTOCOL(op);
+    PyObject *write = PyObject_GetAttr(transport, self->st->str_write);
+    if (write == NULL)
+        return NULL;
+    Py_XSETREF(self->transport, Py_NewRef(transport));
+    Py_XSETREF(self->write, write);
+    self->closed = 0;
+    if (PySet_Add(self->connections, op) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+protocol_get_buffer(PyObject *op, PyObject *sizehint)
+{
+    (void)sizehint;
+    protocol *self = PROTOCOL(op);
+    readbuf *rb = self->rb;
+    size_t need = READBUF_MIN_FREE;
+    if (self->rstate == R_BODY_LENGTH) {
+        /* Room for the whole body at once: it then arrives in as few reads as the kernel
+         * allows, and is never moved again. */
+        size_t pending = rb->len - rb->pos;
+        size_t total = self->head_len + self->body_need;
+        if (total > pending && total - pending > need)
+            need = total - pending;
+    }
+    if (rb->exports == 0 && readbuf_make_room(rb, need) < 0)
+        return NULL;
+    return Py_NewRef((PyObject *)rb);
+}
+
+static void
+protocol_drop(protocol *self)
+{
+    /* A failure that leaves the connection unusable (memory exhaustion, a broken transport):
+     * report it and abort, so the loop calls connection_lost. */
+    PyErr_WriteUnraisable((PyObject *)self);
+    if (self->transport != NULL && !self->closed) {
+        PyObject *r = PyObject_CallMethod(self->transport, "abort", NULL);
+        if (r == NULL)
+            PyErr_Clear();
+        Py_XDECREF(r);
+    }
+}
+
+static PyObject *
+protocol_buffer_updated(PyObject *op, PyObject *arg)
+{
+    protocol *self = PROTOCOL(op);
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n < 0) {
+        if (PyErr_Occurred())
+            return NULL;
+        PyErr_SetString(PyExc_ValueError, "buffer_updated: negative size");
+        return NULL;
+    }
+    readbuf *rb = self->rb;
+    if ((size_t)n > rb->cap - rb->len) {
+        PyErr_SetString(PyExc_ValueError, "buffer_updated: more bytes than the buffer holds");
+        return NULL;
+    }
+    rb->len += (size_t)n;
+    if (self->closed)
+        Py_RETURN_NONE;
+    jp_date_refresh(&self->st->date, time(NULL));
+    Py_INCREF(op); /* a handler may drop the last other reference */
+    if (protocol_process(self) < 0 || protocol_flush(self) < 0)
+        protocol_drop(self);
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+protocol_eof_received(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    protocol *self = PROTOCOL(op);
+    self->eof = 1;
+    if (self->qlen == 0) {
+        /* Nothing is owed to the peer: let the transport close. */
+        Py_RETURN_FALSE;
+    }
+    /* Answer what was asked, then close (protocol_flush does once the queue is empty). */
+    self->close_after = 1;
+    self->rstate = R_DONE;
+    Py_RETURN_TRUE;
+}
+
+static void
+protocol_cancel_pending(protocol *self)
+{
+    while (self->qlen > 0) {
+        entry *e = protocol_entry(self, 0);
+        if (e->task != NULL) {
+            PyObject *r = PyObject_CallMethodNoArgs(e->task, self->st->str_cancel);
+            if (r == NULL)
+                PyErr_WriteUnraisable(e->task);
+            Py_XDECREF(r);
+        }
+        protocol_entry_clear(e);
+        self->qhead = (self->qhead + 1) % self->qcap;
+        self->qlen--;
+    }
+}
+
+static PyObject *
+protocol_connection_lost(PyObject *op, PyObject *exc)
+{
+    (void)exc;
+    protocol *self = PROTOCOL(op);
+    if (self->closed)
+        Py_RETURN_NONE;
+    self->closed = 1;
+    Py_INCREF(op);
+    protocol_cancel_pending(self);
+    if (PySet_Discard(self->connections, op) < 0)
+        PyErr_WriteUnraisable(op);
+    Py_CLEAR(self->write);
+    Py_CLEAR(self->transport);
+    Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
+    jp_buffer_free(&self->out);
+    jp_buffer_free(&self->body);
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+protocol_pause_writing(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    PROTOCOL(op)->writing_paused = 1;
+    protocol_pause_reading(PROTOCOL(op));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+protocol_resume_writing(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    protocol *self = PROTOCOL(op);
+    self->writing_paused = 0;
+    Py_INCREF(op);
+    protocol_maybe_resume(self);
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+/* task.add_done_callback target: an async handler finished. */
+static PyObject *
+protocol_task_done_method(PyObject *op, PyObject *task)
+{
+    protocol *self = PROTOCOL(op);
+    uint32_t i;
+    entry *e = NULL;
+    for (i = 0; i < self->qlen; i++) {
+        e = protocol_entry(self, i);
+        if (e->task == task)
+            break;
+    }
+    if (self->closed || i == self->qlen) {
+        /* The connection is gone: retrieve the outcome so asyncio does not log it as
+         * never retrieved; a cancellation is the expected end. */
+        PyObject *c = PyObject_CallMethod(task, "cancelled", NULL);
+        if (c != NULL && c == Py_False) {
+            PyObject *x = PyObject_CallMethod(task, "exception", NULL);
+            Py_XDECREF(x);
+        }
+        Py_XDECREF(c);
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(op);
+    PyObject *request = Py_NewRef(e->request);
+    jp_response_ctx ctx = e->ctx;
+    PyObject *result = PyObject_CallMethod(task, "result", NULL);
+    /* Render aside: the error handler may run Python code, during which the queue may move
+     * or be cleared by connection_lost; the entry is looked up again afterwards. */
+    jp_buffer rendered = JP_BUFFER_INIT;
+    int closes = protocol_render(self, request, result, &ctx, &rendered);
+    for (i = 0; i < self->qlen; i++) {
+        e = protocol_entry(self, i);
+        if (e->task == task)
+            break;
+    }
+    if (!self->closed && i < self->qlen) {
+        jp_buffer_free(&e->data);
+        e->data = rendered;
+        e->ready = 1;
+        Py_CLEAR(e->task);
+        if (closes) {
+            /* Everything queued after this response would never be sent: drop it, and
+             * read nothing more. Entries after it are only possible when it closes late
+             * (an error, or the handler's own Connection: close). */
+            while (self->qlen > i + 1) {
+                entry *last = protocol_entry(self, self->qlen - 1);
+                if (last->task != NULL) {
+                    PyObject *r = PyObject_CallMethodNoArgs(last->task, self->st->str_cancel);
+                    if (r == NULL)
+                        PyErr_WriteUnraisable(last->task);
+                    Py_XDECREF(r);
+                }
+                protocol_entry_clear(last);
+                self->qlen--;
+            }
+            protocol_finish_after(self);
+        }
+        if (protocol_flush(self) < 0)
+            protocol_drop(self);
+        else
+            protocol_maybe_resume(self);
+    } else {
+        jp_buffer_free(&rendered);
+    }
+    Py_DECREF(request);
+    Py_DECREF(op);
+    Py_RETURN_NONE;
+}
+
+/* ---- construction ---- */
+
+static int
+protocol_limit(PyObject *tuple, Py_ssize_t i, uint64_t *out)
+{
+    PyObject *v = PyTuple_GET_ITEM(tuple, i);
+    unsigned long long x = PyLong_AsUnsignedLongLong(v);
+    if (x == (unsigned long long)-1 && PyErr_Occurred())
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static PyObject *
+protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *server;
+    static char *kwlist[] = {"server", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Protocol", kwlist, &server))
+        return NULL;
+    jp_state *st = jp_state_from_type(type);
+    protocol *self = (protocol *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    /* tp_alloc zeroed everything, so self is safe to deallocate from here on. */
+    self->st = st;
+    self->closed = 1;
+    self->server = Py_NewRef(server);
+    PyObject *limits = NULL;
+    PyObject *depth = NULL;
+    if ((self->matcher = PyObject_GetAttrString(server, "matcher")) == NULL ||
+        (self->loop = PyObject_GetAttrString(server, "loop")) == NULL ||
+        (self->app = PyObject_GetAttrString(server, "app")) == NULL ||
+        (self->extensions = PyObject_GetAttrString(server, "extensions")) == NULL ||
+        (self->error_handler = PyObject_GetAttrString(server, "handle_error")) == NULL ||
+        (self->not_found = PyObject_GetAttrString(server, "not_found")) == NULL ||
+        (self->connections = PyObject_GetAttrString(server, "connections")) == NULL ||
+        (limits = PyObject_GetAttrString(server, "limits")) == NULL ||
+        (depth = PyObject_GetAttrString(server, "max_pipeline_depth")) == NULL)
+        goto error;
+    if (!PyObject_TypeCheck(self->matcher, st->matcher_type)) {
+        PyErr_SetString(PyExc_TypeError, "server.matcher must be a japronto._core.Matcher");
+        goto error;
+    }
+    if (!PySet_Check(self->connections)) {
+        PyErr_SetString(PyExc_TypeError, "server.connections must be a set");
+        goto error;
+    }
+    if (!PyTuple_Check(limits) || PyTuple_GET_SIZE(limits) != 5) {
+        PyErr_SetString(PyExc_TypeError,
+                        "server.limits must be (max_request_line, max_head_size, max_headers, "
+                        "max_body_size, max_chunk_line)");
+        goto error;
+    }
+    uint64_t v[5];
+    for (Py_ssize_t i = 0; i < 5; i++)
+        if (protocol_limit(limits, i, &v[i]) < 0)
+            goto error;
+    for (int i = 0; i < 5; i++) {
+        if (v[i] == 0 || (i != 3 && v[i] > UINT32_MAX)) {
+            PyErr_SetString(PyExc_ValueError, "server.limits: each limit must be 1..2**32-1");
+            goto error;
+        }
+    }
+    self->limits.max_request_line = (uint32_t)v[0];
+    self->limits.max_head_size = (uint32_t)v[1];
+    self->limits.max_headers = (uint32_t)v[2];
+    self->limits.max_body_size = v[3];
+    self->limits.max_chunk_line = (uint32_t)v[4];
+    long d = PyLong_AsLong(depth);
+    if (d == -1 && PyErr_Occurred())
+        goto error;
+    if (d < 1 || d > 65536) {
+        PyErr_SetString(PyExc_ValueError, "max_pipeline_depth must be 1..65536");
+        goto error;
+    }
+    self->max_depth = (uint32_t)d;
+    Py_CLEAR(limits);
+    Py_CLEAR(depth);
+
+    self->headers = PyMem_Calloc(self->limits.max_headers, sizeof(jp_header));
+    if (self->headers == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    jp_http1_parser_init(&self->parser, &self->limits, self->headers, self->limits.max_headers);
+    self->rb = PyObject_New(readbuf, st->readbuf_type);
+    if (self->rb == NULL)
+        goto error;
+    self->rb->data = NULL;
+    self->rb->cap = self->rb->len = self->rb->pos = 0;
+    self->rb->exports = 0;
+    self->task_done = PyObject_GetAttrString((PyObject *)self, "_task_done");
+    if (self->task_done == NULL)
+        goto error;
+    return (PyObject *)self;
+
+error:
+    Py_XDECREF(limits);
+    Py_XDECREF(depth);
+    Py_DECREF(self);
+    return NULL;
+}
+
+static int
+protocol_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    protocol *self = PROTOCOL(op);
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->server);
+    Py_VISIT(self->matcher);
+    Py_VISIT(self->loop);
+    Py_VISIT(self->app);
+    Py_VISIT(self->extensions);
+    Py_VISIT(self->error_handler);
+    Py_VISIT(self->not_found);
+    Py_VISIT(self->connections);
+    Py_VISIT(self->transport);
+    Py_VISIT(self->write);
+    Py_VISIT(self->task_done);
+    Py_VISIT(self->peer);
+    for (uint32_t i = 0; i < self->qlen; i++) {
+        entry *e = protocol_entry(self, i);
+        Py_VISIT(e->request);
+        Py_VISIT(e->task);
+    }
+    return 0;
+}
+
+static int
+protocol_clear(PyObject *op)
+{
+    protocol *self = PROTOCOL(op);
+    while (self->qlen > 0) {
+        protocol_entry_clear(protocol_entry(self, 0));
+        self->qhead = (self->qhead + 1) % self->qcap;
+        self->qlen--;
+    }
+    Py_CLEAR(self->server);
+    Py_CLEAR(self->matcher);
+    Py_CLEAR(self->loop);
+    Py_CLEAR(self->app);
+    Py_CLEAR(self->extensions);
+    Py_CLEAR(self->error_handler);
+    Py_CLEAR(self->not_found);
+    Py_CLEAR(self->connections);
+    Py_CLEAR(self->transport);
+    Py_CLEAR(self->write);
+    Py_CLEAR(self->task_done);
+    Py_CLEAR(self->peer);
+    return 0;
+}
+
+static void
+protocol_dealloc(PyObject *op)
+{
+    protocol *self = PROTOCOL(op);
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)protocol_clear(op);
+    Py_CLEAR(self->rb);
+    PyMem_Free(self->q);
+    PyMem_Free(self->headers);
+    jp_buffer_free(&self->out);
+    jp_buffer_free(&self->body);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef protocol_methods[] = {
+    {"connection_made", protocol_connection_made, METH_O, NULL},
+    {"get_buffer", protocol_get_buffer, METH_O, NULL},
+    {"buffer_updated", protocol_buffer_updated, METH_O, NULL},
+    {"eof_received", protocol_eof_received, METH_NOARGS, NULL},
+    {"connection_lost", protocol_connection_lost, METH_O, NULL},
+    {"pause_writing", protocol_pause_writing, METH_NOARGS, NULL},
+    {"resume_writing", protocol_resume_writing, METH_NOARGS, NULL},
+    {"_task_done", protocol_task_done_method, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyObject *
+protocol_get_pipeline_len(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyLong_FromUnsignedLong(PROTOCOL(op)->qlen);
+}
+
+static PyObject *
+protocol_get_transport(PyObject *op, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(jp_protocol_transport(op));
+}
+
+static PyObject *
+protocol_get_idle(PyObject *op, void *closure)
+{
+    (void)closure;
+    protocol *self = PROTOCOL(op);
+    /* Idle: connected, nothing queued or being read. The reaper closes only idle ones. */
+    int idle = !self->closed && self->qlen == 0 && self->rstate == R_HEAD &&
+               self->rb->len == self->rb->pos && self->out.len == 0;
+    return PyBool_FromLong(idle);
+}
+
+static PyGetSetDef protocol_getset[] = {
+    {"pipeline_length", protocol_get_pipeline_len, NULL, "Requests queued for a response.",
+     NULL},
+    {"transport", protocol_get_transport, NULL, "The transport, or None once closed.", NULL},
+    {"idle", protocol_get_idle, NULL,
+     "True when no request is being read, handled or written on the connection.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot protocol_slots[] = {
+    {Py_tp_new, protocol_new},
+    {Py_tp_dealloc, protocol_dealloc},
+    {Py_tp_traverse, protocol_traverse},
+    {Py_tp_clear, protocol_clear},
+    {Py_tp_methods, protocol_methods},
+    {Py_tp_getset, protocol_getset},
+    {Py_tp_doc, "Protocol(server)\n--\n\nOne HTTP/1.x connection (an asyncio buffered "
+                "protocol)."},
+    {0, NULL},
+};
+
+static PyType_Spec protocol_spec = {
+    .name = "japronto._core.Protocol",
+    .basicsize = sizeof(protocol),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = protocol_slots,
+};
+
+int
+jp_protocol_setup(PyObject *module, jp_state *st)
+{
+    st->readbuf_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &readbuf_spec, NULL);
+    if (st->readbuf_type == NULL)
+        return -1;
+    /* asyncio's stdlib transports use the zero-copy read path only for instances of
+     * BufferedProtocol; uvloop only for objects with get_buffer that are not asyncio.Protocol.
+     * BufferedProtocol has empty __slots__, so our layout extends it cleanly. */
+    PyObject *asyncio = PyImport_ImportModule("asyncio");
+    if (asyncio == NULL)
+        return -1;
+    PyObject *base = PyObject_GetAttrString(asyncio, "BufferedProtocol");
+    Py_DECREF(asyncio);
+    if (base == NULL)
+        return -1;
+    PyObject *bases = PyTuple_Pack(1, base);
+    Py_DECREF(base);
+    if (bases == NULL)
+        return -1;
+    st->protocol_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &protocol_spec, bases);
+    Py_DECREF(bases);
+    if (st->protocol_type == NULL)
+        return -1;
+    return PyModule_AddObjectRef(module, "Protocol", (PyObject *)st->protocol_type);
+}

@@ -1,0 +1,508 @@
+/*
+ * request.c - the Request type (layer 1). See request.h for the ownership of its bytes.
+ *
+ * Laziness: a Request made for a handler that reads nothing costs one object and a copy of the
+ * parsed head (spans, not strings). Every attribute that needs a Python object makes it on
+ * first access and keeps it; `headers`, `path` and `body` are the usual ones.
+ *
+ * Invariants:
+ *   - base points at head.head_len bytes of head followed, for a Content-Length body, by
+ *     body_len bytes at base + body_off. Until detached, those bytes belong to the connection.
+ *   - hdrs holds head.header_count entries (inline for small heads); head.headers == hdrs.
+ *   - A chunked body is owned (chunked), whatever base points at.
+ */
+#include "request.h"
+
+#include "protocol.h"
+#include "response.h"
+
+#include <string.h>
+
+#define REQUEST_INLINE_HEADERS 16
+
+typedef struct request {
+    PyObject_HEAD
+    PyObject *conn; /* the Protocol, strong */
+    const char *base;
+    char *owned; /* after detach: the copy base points at */
+    jp_request_head head;
+    jp_header *hdrs;
+    jp_header hdrs_inline[REQUEST_INLINE_HEADERS];
+    size_t body_off;
+    size_t body_len;
+    jp_buffer chunked;
+    int is_chunked;
+    PyObject *route;
+    PyObject *match_dict;
+    /* Made on first access. */
+    PyObject *method;
+    PyObject *path;
+    PyObject *query_string;
+    PyObject *headers;
+    PyObject *body;
+    PyObject *extra;
+    PyObject *done_callbacks; /* list, or NULL */
+} request;
+
+#define REQUEST(op) ((request *)(op))
+
+PyObject *
+jp_request_new(jp_state *st, PyObject *conn, const char *base, const jp_request_head *head,
+               size_t body_off, size_t body_len, jp_buffer *chunked_body, PyObject *route,
+               PyObject *match_dict)
+{
+    request *self = PyObject_GC_New(request, st->request_type);
+    if (self == NULL) {
+        Py_XDECREF(match_dict);
+        return NULL;
+    }
+    /* Everything the deallocator looks at is set before anything can fail. */
+    self->conn = Py_NewRef(conn);
+    self->base = base;
+    self->owned = NULL;
+    self->head = *head;
+    self->body_off = body_off;
+    self->body_len = body_len;
+    self->chunked = (jp_buffer)JP_BUFFER_INIT;
+    self->is_chunked = 0;
+    self->route = Py_XNewRef(route);
+    self->match_dict = match_dict;
+    self->method = self->path = self->query_string = self->headers = NULL;
+    self->body = self->extra = self->done_callbacks = NULL;
+    uint32_t n = head->header_count;
+    if (n <= REQUEST_INLINE_HEADERS) {
+        self->hdrs = self->hdrs_inline;
+    } else {
+        self->hdrs = PyMem_Malloc(n * sizeof(jp_header));
+        if (self->hdrs == NULL) {
+            self->hdrs = self->hdrs_inline;
+            self->head.header_count = 0;
+            self->head.headers = self->hdrs;
+            Py_DECREF(self);
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    if (n)
+        memcpy(self->hdrs, head->headers, n * sizeof(jp_header));
+    self->head.headers = self->hdrs;
+    if (chunked_body != NULL) {
+        self->chunked = *chunked_body;
+        *chunked_body = (jp_buffer)JP_BUFFER_INIT;
+        self->is_chunked = 1;
+    }
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+int
+jp_request_detach(PyObject *op)
+{
+    request *self = REQUEST(op);
+    if (self->owned != NULL)
+        return 0;
+    size_t n = self->head.head_len;
+    if (!self->is_chunked && self->body_len)
+        n = self->body_off + self->body_len;
+    char *copy = PyMem_Malloc(n ? n : 1);
+    if (copy == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(copy, self->base, n);
+    self->owned = copy;
+    self->base = copy;
+    return 0;
+}
+
+int
+jp_request_is_head(PyObject *op)
+{
+    return REQUEST(op)->head.method_id == JP_METHOD_HEAD;
+}
+
+int
+jp_request_version_minor(PyObject *op)
+{
+    return REQUEST(op)->head.version_minor;
+}
+
+void
+jp_request_run_done_callbacks(PyObject *op)
+{
+    request *self = REQUEST(op);
+    if (self->done_callbacks == NULL)
+        return;
+    PyObject *callbacks = self->done_callbacks;
+    self->done_callbacks = NULL; /* each runs once, even if one re-registers */
+    Py_ssize_t n = PyList_GET_SIZE(callbacks);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *cb = PyList_GET_ITEM(callbacks, i);
+        PyObject *r = PyObject_CallOneArg(cb, op);
+        if (r == NULL)
+            PyErr_WriteUnraisable(cb);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(callbacks);
+}
+
+/* ---- attributes ---- */
+
+static inline PyObject *
+request_span_ascii(request *self, jp_span s)
+{
+    /* The parser admits only visible ASCII in methods and targets. */
+    return PyUnicode_DecodeASCII(self->base + s.off, s.len, NULL);
+}
+
+static PyObject *
+request_get_method(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->method == NULL) {
+        self->method = request_span_ascii(self, self->head.method);
+        if (self->method == NULL)
+            return NULL;
+        PyUnicode_InternInPlace(&self->method);
+    }
+    return Py_NewRef(self->method);
+}
+
+static PyObject *
+request_get_path(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->path == NULL) {
+        jp_span s = self->head.path;
+        PyObject *raw = s.len ? request_span_ascii(self, s) : PyUnicode_FromString("/");
+        if (raw == NULL)
+            return NULL;
+        if (memchr(self->base + s.off, '%', s.len) == NULL) {
+            self->path = raw;
+        } else {
+            jp_state *st = jp_state_from_type(Py_TYPE(op));
+            self->path = PyObject_CallOneArg(st->unquote, raw);
+            Py_DECREF(raw);
+            if (self->path == NULL)
+                return NULL;
+        }
+    }
+    return Py_NewRef(self->path);
+}
+
+static PyObject *
+request_get_query_string(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (!(self->head.flags & JP_HEAD_HAS_QUERY))
+        Py_RETURN_NONE;
+    if (self->query_string == NULL) {
+        self->query_string = request_span_ascii(self, self->head.query);
+        if (self->query_string == NULL)
+            return NULL;
+    }
+    return Py_NewRef(self->query_string);
+}
+
+static PyObject *
+request_get_version(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(REQUEST(op)->head.version_minor ? "1.1" : "1.0");
+}
+
+/* Title-Case as Japronto gave header names: a letter at the start or after '-' upper, the
+ * rest lower. Names are tokens, hence ASCII. */
+static PyObject *
+request_title_name(const char *p, size_t n)
+{
+    PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
+    if (s == NULL)
+        return NULL;
+    Py_UCS1 *d = PyUnicode_1BYTE_DATA(s);
+    int up = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (up && c >= 'a' && c <= 'z')
+            c = (unsigned char)(c - 32);
+        else if (!up && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        d[i] = c;
+        up = c == '-';
+    }
+    return s;
+}
+
+static PyObject *
+request_get_headers(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->headers != NULL)
+        return Py_NewRef(self->headers);
+    jp_state *st = jp_state_from_type(Py_TYPE(op));
+    uint32_t n = self->head.header_count;
+    PyObject *items = PyList_New(n);
+    if (items == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const jp_header *h = &self->hdrs[i];
+        PyObject *name = request_title_name(self->base + h->name.off, h->name.len);
+        /* Field values may carry obs-text (0x80-0xFF); latin-1 keeps every byte. */
+        PyObject *value = PyUnicode_DecodeLatin1(self->base + h->value.off, h->value.len, NULL);
+        PyObject *pair = (name && value) ? PyTuple_Pack(2, name, value) : NULL;
+        Py_XDECREF(name);
+        Py_XDECREF(value);
+        if (pair == NULL) {
+            Py_DECREF(items);
+            return NULL;
+        }
+        PyList_SET_ITEM(items, i, pair);
+    }
+    self->headers = PyObject_CallOneArg(st->headers_class, items);
+    Py_DECREF(items);
+    return Py_XNewRef(self->headers);
+}
+
+static PyObject *
+request_get_match_dict(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->match_dict == NULL) {
+        self->match_dict = PyDict_New();
+        if (self->match_dict == NULL)
+            return NULL;
+    }
+    return Py_NewRef(self->match_dict);
+}
+
+static PyObject *
+request_get_body(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->body != NULL)
+        return Py_NewRef(self->body);
+    if (self->is_chunked)
+        self->body = PyBytes_FromStringAndSize(self->chunked.data ? self->chunked.data : "",
+                                               (Py_ssize_t)self->chunked.len);
+    else if (self->head.framing == JP_FRAMING_LENGTH)
+        self->body =
+            PyBytes_FromStringAndSize(self->base + self->body_off, (Py_ssize_t)self->body_len);
+    else
+        Py_RETURN_NONE;
+    return Py_XNewRef(self->body);
+}
+
+static PyObject *
+request_get_keep_alive(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(REQUEST(op)->head.flags & JP_HEAD_KEEP_ALIVE);
+}
+
+static PyObject *
+request_get_transport(PyObject *op, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(jp_protocol_transport(REQUEST(op)->conn));
+}
+
+static PyObject *
+request_get_remote_addr(PyObject *op, void *closure)
+{
+    (void)closure;
+    return jp_protocol_remote_addr(REQUEST(op)->conn);
+}
+
+static PyObject *
+request_get_app(PyObject *op, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(jp_protocol_app(REQUEST(op)->conn));
+}
+
+static PyObject *
+request_get_route(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    return Py_NewRef(self->route ? self->route : Py_None);
+}
+
+static PyObject *
+request_get_extra(PyObject *op, void *closure)
+{
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->extra == NULL) {
+        self->extra = PyDict_New();
+        if (self->extra == NULL)
+            return NULL;
+    }
+    return Py_NewRef(self->extra);
+}
+
+static PyGetSetDef request_getset[] = {
+    {"method", request_get_method, NULL, "The method as sent: 'GET', 'POST', ...", NULL},
+    {"path", request_get_path, NULL, "The percent-decoded path, without the query.", NULL},
+    {"query_string", request_get_query_string, NULL,
+     "The raw query string after '?', or None when the target has no '?'.", NULL},
+    {"version", request_get_version, NULL, "'1.0' or '1.1'.", NULL},
+    {"headers", request_get_headers, NULL,
+     "The header fields: a case-insensitive mapping with Title-Case names that keeps repeats.",
+     NULL},
+    {"match_dict", request_get_match_dict, NULL, "Placeholder values from the route.", NULL},
+    {"body", request_get_body, NULL, "The body as bytes (chunked uploads decoded), or None.",
+     NULL},
+    {"keep_alive", request_get_keep_alive, NULL,
+     "Whether the connection stays open after this request.", NULL},
+    {"transport", request_get_transport, NULL, "The asyncio transport.", NULL},
+    {"remote_addr", request_get_remote_addr, NULL, "The peer's address.", NULL},
+    {"app", request_get_app, NULL, "The Application.", NULL},
+    {"route", request_get_route, NULL, "The matched Route, or None.", NULL},
+    {"extra", request_get_extra, NULL, "A dict for the application's own data.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ---- methods ---- */
+
+static PyObject *
+request_response(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    jp_state *st = jp_state_from_type(Py_TYPE(op));
+    return jp_response_new(st, args, (size_t)nargs, kwnames);
+}
+
+static PyObject *
+request_add_done_callback(PyObject *op, PyObject *cb)
+{
+    request *self = REQUEST(op);
+    if (!PyCallable_Check(cb)) {
+        PyErr_SetString(PyExc_TypeError, "add_done_callback() needs a callable");
+        return NULL;
+    }
+    if (self->done_callbacks == NULL) {
+        self->done_callbacks = PyList_New(0);
+        if (self->done_callbacks == NULL)
+            return NULL;
+    }
+    if (PyList_Append(self->done_callbacks, cb) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef request_methods[] = {
+    {"Response", (PyCFunction)(void (*)(void))request_response, METH_FASTCALL | METH_KEYWORDS,
+     "Response(text=None, code=None, body=None, json=None, mime_type=None, encoding=None, "
+     "headers=None, cookies=None)\n--\n\nMakes a new Response for this request."},
+    {"add_done_callback", request_add_done_callback, METH_O,
+     "add_done_callback(cb)\n--\n\ncb(request) is called once the response is done."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Attributes not found on the type: the application's request extensions. */
+static PyObject *
+request_getattro(PyObject *op, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr(op, name);
+    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyObject *ext = jp_protocol_extensions(REQUEST(op)->conn);
+    PyObject *entry = ext ? PyDict_GetItemWithError(ext, name) : NULL;
+    if (entry == NULL)
+        return NULL; /* the AttributeError stands (or a lookup error replaced it) */
+    PyErr_Clear();
+    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
+    int is_property = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1));
+    if (is_property < 0)
+        return NULL;
+    if (is_property)
+        return PyObject_CallOneArg(fn, op);
+    return PyMethod_New(fn, op);
+}
+
+static int
+request_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    request *self = REQUEST(op);
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->conn);
+    Py_VISIT(self->route);
+    Py_VISIT(self->match_dict);
+    Py_VISIT(self->method);
+    Py_VISIT(self->path);
+    Py_VISIT(self->query_string);
+    Py_VISIT(self->headers);
+    Py_VISIT(self->body);
+    Py_VISIT(self->extra);
+    Py_VISIT(self->done_callbacks);
+    return 0;
+}
+
+static int
+request_clear(PyObject *op)
+{
+    request *self = REQUEST(op);
+    Py_CLEAR(self->conn);
+    Py_CLEAR(self->route);
+    Py_CLEAR(self->match_dict);
+    Py_CLEAR(self->method);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->query_string);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->body);
+    Py_CLEAR(self->extra);
+    Py_CLEAR(self->done_callbacks);
+    return 0;
+}
+
+static void
+request_dealloc(PyObject *op)
+{
+    request *self = REQUEST(op);
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)request_clear(op);
+    if (self->hdrs != self->hdrs_inline)
+        PyMem_Free(self->hdrs);
+    PyMem_Free(self->owned);
+    jp_buffer_free(&self->chunked);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot request_slots[] = {
+    {Py_tp_dealloc, request_dealloc},
+    {Py_tp_traverse, request_traverse},
+    {Py_tp_clear, request_clear},
+    {Py_tp_getset, request_getset},
+    {Py_tp_methods, request_methods},
+    {Py_tp_getattro, request_getattro},
+    {Py_tp_doc, "An HTTP request, made by the server for each request it reads."},
+    {0, NULL},
+};
+
+static PyType_Spec request_spec = {
+    .name = "japronto._core.Request",
+    .basicsize = sizeof(request),
+    /* Not instantiable from Python: only the connection makes requests. */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | JP_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = request_slots,
+};
+
+int
+jp_request_setup(PyObject *module, jp_state *st)
+{
+    st->request_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &request_spec, NULL);
+    if (st->request_type == NULL)
+        return -1;
+#if PY_VERSION_HEX < 0x030A0000
+    st->request_type->tp_new = NULL; /* what the flag does on 3.10+ */
+#endif
+    return PyModule_AddObjectRef(module, "Request", (PyObject *)st->request_type);
+}

@@ -1,0 +1,251 @@
+"""The Application: routes, error handlers, request extensions, and ``run()``.
+
+This is the thin Python shell around the C engine. ``run()`` compiles the routes once into a
+``_core.Matcher``, gathers what every connection needs into a ``_Server``, and lets the event
+loop create one ``_core.Protocol`` per connection; from then on each request is parsed,
+routed, dispatched and answered in C, and Python runs only the handlers (and, on the slow
+paths, the error handling below).
+"""
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import signal
+import socket
+import traceback
+
+from . import _core
+from .router import RouteNotFoundException, Router
+
+__all__ = ["Application"]
+
+log = logging.getLogger("japronto")
+
+_LOOPS = ("uvloop", "asyncio")
+
+
+def _new_event_loop(name=None):
+    """uvloop when installed (the default), else the stdlib loop. JAPRONTO_LOOP=asyncio or
+    JAPRONTO_LOOP=uvloop chooses explicitly; asking for uvloop when it is missing is an error."""
+    explicit = name or os.environ.get("JAPRONTO_LOOP")
+    if explicit is not None and explicit not in _LOOPS:
+        raise ValueError(f"JAPRONTO_LOOP must be one of {_LOOPS}, not {explicit!r}")
+    if explicit in (None, "uvloop"):
+        try:
+            import uvloop
+        except ImportError:
+            if explicit == "uvloop":
+                raise
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+class _Server:
+    """What every connection of one running server shares; read once per connection."""
+
+    def __init__(self, app, loop, matcher):
+        self.app = app
+        self.loop = loop
+        self.matcher = matcher
+        self.extensions = dict(app._extensions)
+        self.limits = (
+            app._max_request_line,
+            app._max_head_size,
+            app._max_headers,
+            app._max_body_size,
+            app._max_chunk_line,
+        )
+        self.max_pipeline_depth = app._max_pipeline_depth
+        self.connections = set()
+
+    def handle_error(self, request, exc):
+        return self.app._error_response(request, exc)
+
+    def not_found(self, request):
+        return self.app._error_response(request, RouteNotFoundException(request.path))
+
+
+def _positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, not {value!r}")
+    return value
+
+
+class Application:
+    """A japronto application.
+
+    Limits (bytes unless noted) guard the server against oversized or abusive requests; each
+    has a safe default and is answered with its status when exceeded: max_request_line (414),
+    max_head_size and max_headers (a count) (431), max_body_size (413), max_chunk_line (400).
+    max_pipeline_depth is how many requests of one connection may wait for their responses
+    before the server stops reading from it.
+    """
+
+    def __init__(
+        self,
+        *,
+        loop=None,
+        reaper_settings=None,
+        log_request=None,
+        debug=False,
+        max_pipeline_depth=64,
+        max_request_line=_core.DEFAULT_MAX_REQUEST_LINE,
+        max_head_size=_core.DEFAULT_MAX_HEAD_SIZE,
+        max_headers=_core.DEFAULT_MAX_HEADERS,
+        max_body_size=_core.DEFAULT_MAX_BODY_SIZE,
+        max_chunk_line=_core.DEFAULT_MAX_CHUNK_LINE,
+    ):
+        self._loop = loop
+        self._router = Router()
+        self._error_handlers = []
+        self._extensions = {}
+        self._debug = bool(debug)
+        self._log_request = debug if log_request is None else bool(log_request)
+        self._reaper_settings = dict(reaper_settings or {})
+        self._max_pipeline_depth = _positive_int("max_pipeline_depth", max_pipeline_depth)
+        self._max_request_line = _positive_int("max_request_line", max_request_line)
+        self._max_head_size = _positive_int("max_head_size", max_head_size)
+        self._max_headers = _positive_int("max_headers", max_headers)
+        self._max_body_size = _positive_int("max_body_size", max_body_size)
+        self._max_chunk_line = _positive_int("max_chunk_line", max_chunk_line)
+        self._server = None
+
+    @property
+    def router(self):
+        return self._router
+
+    @property
+    def loop(self):
+        """The event loop the app runs on: uvloop when installed, made on first use."""
+        if self._loop is None:
+            self._loop = _new_event_loop()
+        return self._loop
+
+    @property
+    def debug(self):
+        return self._debug
+
+    def add_error_handler(self, exc_type, handler):
+        """handler(request, exc) -> Response for exceptions of exc_type raised by handlers.
+        The first registered handler whose type matches wins; None matches everything."""
+        if exc_type is not None and not (
+            isinstance(exc_type, type) and issubclass(exc_type, BaseException)
+        ):
+            raise TypeError(f"exc_type must be an exception class or None, not {exc_type!r}")
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, not {handler!r}")
+        self._error_handlers.append((exc_type, handler))
+
+    def extend_request(self, fn, *, name=None, property=False):
+        """Adds request.<name or fn.__name__>: a method bound to the request, or, with
+        property=True, an attribute whose value is fn(request), computed on each access."""
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, not {fn!r}")
+        name = name or fn.__name__
+        if not name.isidentifier():
+            raise ValueError(f"{name!r} is not a valid attribute name")
+        self._extensions[name] = (fn, bool(property))
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _error_response(self, request, exc):
+        """The Response for an exception a handler raised (or a route not found). Never
+        raises: whatever goes wrong here ends as a logged 500."""
+        for exc_type, handler in self._error_handlers:
+            if exc_type is None or isinstance(exc, exc_type):
+                try:
+                    response = handler(request, exc)
+                    if inspect.isawaitable(response):
+                        if inspect.iscoroutine(response):
+                            response.close()  # never awaited: silence the warning
+                        raise TypeError(
+                            f"error handler {handler!r} is a coroutine function; "
+                            "error handlers must return a Response directly"
+                        )
+                    return response
+                except Exception:
+                    log.exception("error handler %r failed while handling %r", handler, exc)
+                    log.error(
+                        "the original exception", exc_info=(type(exc), exc, exc.__traceback__)
+                    )
+                    return self._internal_error(request, exc)
+                break
+        if isinstance(exc, RouteNotFoundException):
+            return request.Response(code=404, text="Not Found\n")
+        log.error(
+            "unhandled exception in handler for %s %s",
+            request.method,
+            request.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        return self._internal_error(request, exc)
+
+    def _internal_error(self, request, exc):
+        if self._debug:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        else:
+            text = "Internal Server Error\n"
+        return request.Response(code=500, text=text)
+
+    # -- running --------------------------------------------------------------------------
+
+    def _make_server(self, loop):
+        return _Server(self, loop, self._router._compile())
+
+    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=False):
+        """Serves until SIGINT or SIGTERM, in this process when there is one worker."""
+        if debug:
+            self._debug = True
+            self._log_request = True
+        if reload:
+            raise NotImplementedError("reload=True is not available yet")
+        if worker_num not in (None, 1):
+            raise NotImplementedError("worker_num > 1 is not available yet; run one worker")
+        logging.basicConfig(level=logging.DEBUG if self._debug else logging.INFO)
+
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+        sock.setblocking(False)
+
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        server = self._server = self._make_server(loop)
+        factory = functools.partial(_core.Protocol, server)
+        listener = loop.run_until_complete(loop.create_server(factory, sock=sock))
+
+        stopping = []
+
+        def stop(signum):
+            if not stopping:
+                stopping.append(signum)
+                loop.stop()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop, signum)
+        name = type(loop).__module__.split(".")[0]
+        log.info("japronto serving on http://%s:%d/ (pid %d, %s loop)", host, port, os.getpid(), name)
+        try:
+            loop.run_forever()
+        finally:
+            self._shutdown(loop, listener, server)
+
+    def _shutdown(self, loop, listener, server):
+        listener.close()
+        for conn in list(server.connections):
+            transport = conn.transport
+            if transport is not None:
+                transport.close()
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(listener.wait_closed())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        log.info("japronto stopped")
