@@ -6,9 +6,10 @@
  * and leaves the buffer exactly as it was. The sanitizer runtime is told to return NULL for
  * impossible allocations (below) instead of aborting, so that path is really exercised.
  *
- * Date: fixed timestamps written next to a guard page (the epoch, RFC 9110's own example, leap days, the 2038 boundary
- * and beyond, the clamp at year 9999), a sweep compared with strftime in the "C" locale, and
- * the cache: refreshing within the same second does not reformat, a new second does.
+ * Date: fixed timestamps written next to a guard page (the epoch, RFC 9110's own example,
+ * leap days, the 2038 boundary and beyond, the clamp at year 9999), a sweep compared with
+ * strftime in the "C" locale, and the cache: refreshing within the same second does not
+ * reformat, a new second does.
  */
 #include "buffer.h"
 #include "date.h"
