@@ -1,3 +1,7 @@
+from collections.abc import Iterable, Mapping
+from http.cookies import Morsel
+from typing import Any, Literal, final, overload
+
 DEFAULT_MAX_REQUEST_LINE: int
 DEFAULT_MAX_HEAD_SIZE: int
 DEFAULT_MAX_HEADERS: int
@@ -5,3 +9,64 @@ DEFAULT_MAX_BODY_SIZE: int
 DEFAULT_MAX_CHUNK_LINE: int
 
 def simd_path() -> str: ...
+
+_HeaderValue = str | bytes | int
+_Headers = Mapping[str | bytes, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]
+
+@final
+class Response:
+    """An HTTP response, validated and formatted when it is made (read-only)."""
+
+    def __new__(
+        cls,
+        text: str | None = None,
+        code: int | None = None,
+        body: bytes | bytearray | memoryview | None = None,
+        json: Any = None,
+        mime_type: str | None = None,
+        encoding: str | None = None,
+        headers: _Headers | None = None,
+        cookies: Mapping[str, Morsel[Any]] | None = None,
+    ) -> Response: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def mime_type(self) -> str | None: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def headers(self) -> _Headers | None: ...
+    @property
+    def cookies(self) -> Mapping[str, Morsel[Any]] | None: ...
+
+# Private test hooks of the serialiser (with a Date line for the current second).
+@overload
+def _serialize(
+    response: Response,
+    version_minor: int = 1,
+    keep_alive: bool = True,
+    head: bool = False,
+    *,
+    return_closes: Literal[False] = False,
+) -> bytes: ...
+@overload
+def _serialize(
+    response: Response,
+    version_minor: int = 1,
+    keep_alive: bool = True,
+    head: bool = False,
+    *,
+    return_closes: Literal[True],
+) -> tuple[bytes, bool]: ...
+def _serialize_simple(
+    status: int,
+    body: bytes,
+    extra: bytes = b"",
+    version_minor: int = 1,
+    keep_alive: bool = True,
+    head: bool = False,
+) -> bytes: ...

@@ -2,7 +2,7 @@
  * module.c - the japronto._core extension module: multi-phase initialisation and module state
  * (layer 1).
  *
- * Ownership: every Python object the engine keeps lives in the module state (module_state),
+ * Ownership: every Python object the engine keeps lives in the module state (jp_state),
  * reached from the module object, never in a C global; the only C globals in the extension are
  * immutable tables and the set-once SIMD choice of simd.c. Types the later layers add
  * (protocol, request, response, router) are heap types created here from PyType_Spec and held
@@ -22,9 +22,8 @@
 #include "simd.h"
 #include "state.h"
 
-typedef jp_state module_state;
-
-static inline module_state *
+/* The module state is jp_state (state.h), shared with the layer-1 files. */
+static inline jp_state *
 module_get_state(PyObject *module)
 {
     return jp_state_from_module(module);
@@ -92,7 +91,7 @@ static int
 module_exec(PyObject *module)
 {
     jp_simd_init();
-    module_state *st = module_get_state(module);
+    jp_state *st = module_get_state(module);
     /* m_size state starts zeroed, so a failure part-way leaves only NULLs and real objects
      * for module_clear. */
     if (module_intern(&st->str_write, "write") < 0 ||
@@ -116,7 +115,7 @@ module_exec(PyObject *module)
 static int
 module_traverse(PyObject *module, visitproc visit, void *arg)
 {
-    module_state *st = module_get_state(module);
+    jp_state *st = module_get_state(module);
     Py_VISIT(st->protocol_type);
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
@@ -131,7 +130,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
 static int
 module_clear(PyObject *module)
 {
-    module_state *st = module_get_state(module);
+    jp_state *st = module_get_state(module);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);
@@ -166,7 +165,7 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "japronto._core",
     .m_doc = "The C engine of japronto: parser, connection protocol, Request, Response, router.",
-    .m_size = sizeof(module_state),
+    .m_size = sizeof(jp_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
     .m_traverse = module_traverse,

@@ -10,8 +10,10 @@
  * What every serialised response carries: the status line (cached per status code),
  * Content-Type (unless no body is allowed), Content-Length (also for HEAD: the length the body
  * would have), the cached Date line, "Server: japronto", and a Connection header when the
- * framing needs one (HTTP/1.1 closing: "close"; HTTP/1.0 persisting: "keep-alive"). No body
- * for HEAD, 1xx, 204 and 304 (and no Content-Length for 1xx and 204).
+ * framing needs one (HTTP/1.1 closing: "close"; HTTP/1.0: "keep-alive" when persisting, else
+ * "close"). The status line says HTTP/1.1 whatever the client's version, as nginx does. No body
+ * for HEAD, 1xx, 204 and 304 (and no Content-Length for 1xx, 204 and 304: for a 304 it would
+ * describe a representation we do not have).
  */
 #ifndef JP_RESPONSE_H
 #define JP_RESPONSE_H

@@ -1,0 +1,1449 @@
+/*
+ * response.c - the Response type and HTTP/1.x response serialisation (layer 1).
+ *
+ * Owns: the Response heap type (held in jp_state.response_type), the default JSON encoder
+ * (jp_state.json_dumps, chosen in jp_response_setup), and two immutable C tables: the reason
+ * phrases and the preformatted status lines.
+ *
+ * A Response is validated and formatted completely when it is built, so that serialising it
+ * later is plain memcpy that cannot run Python code and cannot fail except for memory:
+ *   - the body is held as `payload`, either a bytes object or a str whose cached UTF-8 form
+ *     is the body (text= with utf-8, and json.dumps's str), and `body`/`body_len` point into
+ *     it; payload is immutable, so the pointer stays valid for the object's lifetime;
+ *   - every header line we do not emit from a static string (a custom Content-Type, the
+ *     user's headers, one Set-Cookie per cookie) is preformatted, CRLF-terminated, into the
+ *     C buffer `fields`; a custom Content-Type line comes first, `ctype_len` bytes long, so
+ *     that responses which may not have one (1xx, 204, 304) can skip it;
+ *   - what the user's headers change in our own lines (Content-Type, Date, Server, a
+ *     "Connection: close") is kept as RESPONSE_USER_* flags.
+ *
+ * Garbage collection: the type is GC-capable because `headers` and `cookies` are kept as the
+ * user gave them (the read-only attributes return them), and a dict or SimpleCookie can be
+ * mutated afterwards to point back at the response. Everything else it holds is str or bytes,
+ * which cannot form cycles, so a response built without headers or cookies (the hot path) is
+ * untracked at once, like CPython's tuples of atoms: it pays no collector traversal. Nothing
+ * serialisation reads lives in those two objects, so tp_clear may drop them at any time.
+ *
+ * Status line: always "HTTP/1.1", also to HTTP/1.0 clients, as nginx and RFC 9110 section
+ * 6.2 (send the highest minor version we conform to) say; the framing headers still follow
+ * the client's version.
+ */
+#include "response.h"
+
+#include "chars.h"
+
+#include <stdint.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------ */
+
+/* The IANA registry's phrases in their RFC 9110 wording (413 "Content Too Large", 422
+ * "Unprocessable Content"), plus 418 from RFC 2324 that applications do use. 509 is not
+ * registered and has no phrase. */
+#define RESPONSE_STATUSES(X)                                                                       \
+    X(100, "Continue")                                                                             \
+    X(101, "Switching Protocols")                                                                  \
+    X(102, "Processing")                                                                           \
+    X(103, "Early Hints")                                                                          \
+    X(200, "OK")                                                                                   \
+    X(201, "Created")                                                                              \
+    X(202, "Accepted")                                                                             \
+    X(203, "Non-Authoritative Information")                                                        \
+    X(204, "No Content")                                                                           \
+    X(205, "Reset Content")                                                                        \
+    X(206, "Partial Content")                                                                      \
+    X(207, "Multi-Status")                                                                         \
+    X(208, "Already Reported")                                                                     \
+    X(226, "IM Used")                                                                              \
+    X(300, "Multiple Choices")                                                                     \
+    X(301, "Moved Permanently")                                                                    \
+    X(302, "Found")                                                                                \
+    X(303, "See Other")                                                                            \
+    X(304, "Not Modified")                                                                         \
+    X(305, "Use Proxy")                                                                            \
+    X(307, "Temporary Redirect")                                                                   \
+    X(308, "Permanent Redirect")                                                                   \
+    X(400, "Bad Request")                                                                          \
+    X(401, "Unauthorized")                                                                         \
+    X(402, "Payment Required")                                                                     \
+    X(403, "Forbidden")                                                                            \
+    X(404, "Not Found")                                                                            \
+    X(405, "Method Not Allowed")                                                                   \
+    X(406, "Not Acceptable")                                                                       \
+    X(407, "Proxy Authentication Required")                                                        \
+    X(408, "Request Timeout")                                                                      \
+    X(409, "Conflict")                                                                             \
+    X(410, "Gone")                                                                                 \
+    X(411, "Length Required")                                                                      \
+    X(412, "Precondition Failed")                                                                  \
+    X(413, "Content Too Large")                                                                    \
+    X(414, "URI Too Long")                                                                         \
+    X(415, "Unsupported Media Type")                                                               \
+    X(416, "Range Not Satisfiable")                                                                \
+    X(417, "Expectation Failed")                                                                   \
+    X(418, "I'm a teapot")                                                                         \
+    X(421, "Misdirected Request")                                                                  \
+    X(422, "Unprocessable Content")                                                                \
+    X(423, "Locked")                                                                               \
+    X(424, "Failed Dependency")                                                                    \
+    X(425, "Too Early")                                                                            \
+    X(426, "Upgrade Required")                                                                     \
+    X(428, "Precondition Required")                                                                \
+    X(429, "Too Many Requests")                                                                    \
+    X(431, "Request Header Fields Too Large")                                                      \
+    X(451, "Unavailable For Legal Reasons")                                                        \
+    X(500, "Internal Server Error")                                                                \
+    X(501, "Not Implemented")                                                                      \
+    X(502, "Bad Gateway")                                                                          \
+    X(503, "Service Unavailable")                                                                  \
+    X(504, "Gateway Timeout")                                                                      \
+    X(505, "HTTP Version Not Supported")                                                           \
+    X(506, "Variant Also Negotiates")                                                              \
+    X(507, "Insufficient Storage")                                                                 \
+    X(508, "Loop Detected")                                                                        \
+    X(510, "Not Extended")                                                                         \
+    X(511, "Network Authentication Required")
+
+#define RESPONSE_CODE_MIN 100
+#define RESPONSE_CODE_MAX 599
+
+static const char *const response_reasons[RESPONSE_CODE_MAX - RESPONSE_CODE_MIN + 1] = {
+#define RESPONSE_REASON(code, reason) [(code)-RESPONSE_CODE_MIN] = reason,
+    RESPONSE_STATUSES(RESPONSE_REASON)
+#undef RESPONSE_REASON
+};
+
+typedef struct response_status_line {
+    const char *text; /* NULL for a code without a phrase: formatted on the fly */
+    size_t len;
+} response_status_line;
+
+/* Complete status lines, built by the compiler, so the hot path copies one string. */
+static const response_status_line response_status_lines[RESPONSE_CODE_MAX - RESPONSE_CODE_MIN + 1] =
+    {
+#define RESPONSE_LINE(code, reason)                                                                \
+    [(code)-RESPONSE_CODE_MIN] = {"HTTP/1.1 " #code " " reason "\r\n",                             \
+                                  sizeof("HTTP/1.1 " #code " " reason "\r\n") - 1},
+        RESPONSE_STATUSES(RESPONSE_LINE)
+#undef RESPONSE_LINE
+};
+
+/* The longest status line any code can produce; the registered phrases are all shorter than
+ * 64 bytes (checked below, since the serialiser reserves by this bound), and a code without
+ * one gives "HTTP/1.1 299 \r\n". */
+#define RESPONSE_STATUS_LINE_MAX 64
+#define RESPONSE_CHECK_LINE(code, reason)                                                          \
+    _Static_assert(sizeof("HTTP/1.1 " #code " " reason "\r\n") - 1 <= RESPONSE_STATUS_LINE_MAX,    \
+                   "status line of " #code " exceeds RESPONSE_STATUS_LINE_MAX");
+RESPONSE_STATUSES(RESPONSE_CHECK_LINE)
+#undef RESPONSE_CHECK_LINE
+
+const char *
+jp_status_reason(int status)
+{
+    if (status < RESPONSE_CODE_MIN || status > RESPONSE_CODE_MAX)
+        return "";
+    const char *reason = response_reasons[status - RESPONSE_CODE_MIN];
+    return reason ? reason : "";
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Serialisation (pure C; shared by Response objects and the server's own simple responses)
+ * ------------------------------------------------------------------------------------------ */
+
+enum {
+    RESPONSE_CT_NONE = 0,  /* no Content-Type from us (no body, or the user gave one) */
+    RESPONSE_CT_TEXT_UTF8, /* text=, no mime_type, no encoding or "utf-8" exactly */
+    RESPONSE_CT_JSON,      /* json=, no mime_type */
+    RESPONSE_CT_OCTET,     /* body=, no mime_type, no encoding */
+    RESPONSE_CT_CUSTOM,    /* the first ctype_len bytes of fields */
+};
+
+typedef struct response_static_line {
+    const char *text;
+    size_t len;
+} response_static_line;
+
+#define RESPONSE_LIT(s)                                                                            \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+
+static const response_static_line response_ctype_lines[] = {
+    [RESPONSE_CT_NONE] = {"", 0},
+    [RESPONSE_CT_TEXT_UTF8] = RESPONSE_LIT("Content-Type: text/plain; charset=utf-8\r\n"),
+    [RESPONSE_CT_JSON] = RESPONSE_LIT("Content-Type: application/json\r\n"),
+    [RESPONSE_CT_OCTET] = RESPONSE_LIT("Content-Type: application/octet-stream\r\n"),
+    [RESPONSE_CT_CUSTOM] = {"", 0},
+};
+#define RESPONSE_CTYPE_STATIC_MAX 48
+_Static_assert(sizeof("Content-Type: application/octet-stream\r\n") - 1 <=
+                       RESPONSE_CTYPE_STATIC_MAX &&
+                   sizeof("Content-Type: text/plain; charset=utf-8\r\n") - 1 <=
+                       RESPONSE_CTYPE_STATIC_MAX,
+               "a static Content-Type line exceeds RESPONSE_CTYPE_STATIC_MAX");
+
+enum {
+    RESPONSE_USER_CTYPE = 1u << 0,  /* the user's headers carry Content-Type */
+    RESPONSE_USER_DATE = 1u << 1,   /* ... Date */
+    RESPONSE_USER_SERVER = 1u << 2, /* ... Server */
+    RESPONSE_USER_CLOSE = 1u << 3,  /* ... a Connection header with the "close" token */
+};
+
+static const char response_server_line[] = "Server: japronto\r\n";
+static const char response_content_length[] = "Content-Length: ";
+/* "Content-Length: " + 20 digits of UINT64_MAX + CRLF, rounded up. */
+#define RESPONSE_CONTENT_LENGTH_MAX 40
+#define RESPONSE_CONNECTION_MAX (sizeof("Connection: keep-alive\r\n") - 1)
+
+static inline char *
+response_put(char *p, const void *src, size_t n)
+{
+    memcpy(p, src, n);
+    return p + n;
+}
+
+#define RESPONSE_PUT_LIT(p, s) response_put((p), (s), sizeof(s) - 1)
+
+/* Writes v in decimal at p and returns the end. The digits are produced backwards into a
+ * small scratch array and copied once, which is cheaper than snprintf's format parsing, and
+ * this runs for every response (Content-Length). */
+static inline char *
+response_put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    char *end = tmp + sizeof(tmp);
+    char *q = end;
+    do {
+        *--q = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    return response_put(p, q, (size_t)(end - q));
+}
+
+static inline char *
+response_put_status(char *p, int status)
+{
+    const response_status_line *line = &response_status_lines[status - RESPONSE_CODE_MIN];
+    if (line->text)
+        return response_put(p, line->text, line->len);
+    /* An unregistered code: an empty reason-phrase is valid (RFC 9112 section 4). */
+    p = RESPONSE_PUT_LIT(p, "HTTP/1.1 ");
+    p = response_put_u64(p, (uint64_t)status);
+    return RESPONSE_PUT_LIT(p, " \r\n");
+}
+
+/* The one serialiser. Everything variable is already formatted: the status line comes from
+ * the table, ctype picks a static Content-Type line or the first ctype_len bytes of fields,
+ * and only the Content-Length digits are produced here. The whole response is measured
+ * first (an upper bound) and reserved in one go, so the buffer is either unchanged (out of
+ * memory) or holds the complete response; never half of one. */
+static int
+response_write(jp_buffer *out, int status, int ctype, const char *fields, size_t fields_len,
+               size_t ctype_len, const char *body, size_t body_len, unsigned flags,
+               const jp_response_ctx *ctx, const jp_date_cache *date, int *closes)
+{
+    /* RFC 9110 sections 15.2, 15.3.5, 15.4.5: 1xx, 204 and 304 have no content, and a
+     * Content-Length on them would be a lie (1xx, 204) or about another representation
+     * (304: we do not know it, so we send none). */
+    int bodiless = status < 200 || status == 204 || status == 304;
+    int with_body = !bodiless && !ctx->head;
+
+    if (bodiless) {
+        fields += ctype_len;
+        fields_len -= ctype_len;
+        ctype = RESPONSE_CT_NONE;
+    }
+
+    size_t need = RESPONSE_STATUS_LINE_MAX + RESPONSE_CTYPE_STATIC_MAX +
+                  RESPONSE_CONTENT_LENGTH_MAX + JP_DATE_LINE_LEN + sizeof(response_server_line) +
+                  RESPONSE_CONNECTION_MAX + 2;
+    need += fields_len;
+    if (with_body) {
+        if (body_len > SIZE_MAX - need)
+            return -1;
+        need += body_len;
+    }
+    if (jp_buffer_reserve(out, need) < 0)
+        return -1;
+
+    char *p = out->data + out->len;
+    p = response_put_status(p, status);
+    if (ctype != RESPONSE_CT_CUSTOM)
+        p = response_put(p, response_ctype_lines[ctype].text, response_ctype_lines[ctype].len);
+    if (!bodiless) {
+        p = RESPONSE_PUT_LIT(p, response_content_length);
+        p = response_put_u64(p, (uint64_t)body_len);
+        p = RESPONSE_PUT_LIT(p, "\r\n");
+    }
+    /* A cache that was never refreshed has no line; sending none beats sending garbage. */
+    if (!(flags & RESPONSE_USER_DATE) && date != NULL && date->line[0] == 'D')
+        p = response_put(p, date->line, JP_DATE_LINE_LEN);
+    if (!(flags & RESPONSE_USER_SERVER))
+        p = RESPONSE_PUT_LIT(p, response_server_line);
+    if (flags & RESPONSE_USER_CLOSE) {
+        /* The user's own "Connection: close" is in fields; adding ours would say it twice. */
+        if (closes)
+            *closes = 1;
+    } else if (ctx->version_minor == 0) {
+        /* HTTP/1.0 closes by default, so persisting is what must be said. */
+        if (ctx->keep_alive)
+            p = RESPONSE_PUT_LIT(p, "Connection: keep-alive\r\n");
+        else
+            p = RESPONSE_PUT_LIT(p, "Connection: close\r\n");
+    } else if (!ctx->keep_alive) {
+        p = RESPONSE_PUT_LIT(p, "Connection: close\r\n");
+    }
+    if (fields_len)
+        p = response_put(p, fields, fields_len);
+    p = RESPONSE_PUT_LIT(p, "\r\n");
+    if (with_body && body_len)
+        p = response_put(p, body, body_len);
+
+    out->len = (size_t)(p - out->data);
+    return 0;
+}
+
+int
+jp_response_write_simple(jp_buffer *out, int status, const char *extra, size_t extra_len,
+                         const char *body, size_t body_len, const jp_response_ctx *ctx,
+                         const jp_date_cache *date)
+{
+    /* The server's own callers pass fixed codes; an impossible one still yields a valid
+     * response rather than an out-of-bounds table read. */
+    if (status < RESPONSE_CODE_MIN || status > RESPONSE_CODE_MAX)
+        status = 500;
+    if (extra == NULL)
+        extra_len = 0;
+    return response_write(out, status, RESPONSE_CT_TEXT_UTF8, extra, extra_len, 0, body, body_len,
+                          0, ctx, date, NULL);
+}
+
+int
+jp_response_write_continue(jp_buffer *out)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    return jp_buffer_append(out, line, sizeof(line) - 1);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The Response object
+ * ------------------------------------------------------------------------------------------ */
+
+enum {
+    RESPONSE_KIND_NONE = 0,
+    RESPONSE_KIND_TEXT,
+    RESPONSE_KIND_JSON,
+    RESPONSE_KIND_BODY,
+};
+
+/* clang-format does not know that PyObject_HEAD is a whole member declaration. */
+/* clang-format off */
+typedef struct response_object {
+    PyObject_HEAD
+    int code;
+    uint8_t kind;     /* RESPONSE_KIND_* */
+    uint8_t ctype;    /* RESPONSE_CT_* */
+    uint8_t flags;    /* RESPONSE_USER_* */
+    const char *body; /* into payload; NULL when kind is NONE */
+    size_t body_len;
+    PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body */
+    PyObject *text;      /* the str given as text=, or NULL */
+    PyObject *mime_type; /* as given, or NULL */
+    PyObject *encoding;  /* as given, or NULL */
+    PyObject *headers;   /* as given, or NULL; the only fields that can hold cycles ... */
+    PyObject *cookies;   /* ... with this one (see the top of the file) */
+    size_t ctype_len;    /* bytes of fields that are our custom Content-Type line */
+    jp_buffer fields;    /* preformatted header lines, each ending in CRLF */
+} response_object;
+/* clang-format on */
+
+/* Py_NewRef is 3.10+. */
+static inline PyObject *
+response_ref(PyObject *obj)
+{
+    Py_INCREF(obj);
+    return obj;
+}
+
+int
+jp_response_check(jp_state *st, PyObject *obj)
+{
+    return Py_IS_TYPE(obj, st->response_type);
+}
+
+int
+jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx *ctx,
+                      const jp_date_cache *date, int *closes)
+{
+    response_object *r = (response_object *)response;
+    if (response_write(out, r->code, r->ctype, r->fields.data, r->fields.len, r->ctype_len, r->body,
+                       r->body_len, r->flags, ctx, date, closes) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* --- validation helpers ------------------------------------------------------------------- */
+
+static int
+response_lower_equals(const char *p, size_t n, const char *lower)
+{
+    size_t m = strlen(lower);
+    if (n != m)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (jp_lower((unsigned char)p[i]) != (unsigned char)lower[i])
+            return 0;
+    return 1;
+}
+
+/* Whether a comma-separated list of tokens (a Connection value) holds "close". */
+static int
+response_has_close_token(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < n && p[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        if (response_lower_equals(p + start, end - start, "close"))
+            return 1;
+    }
+    return 0;
+}
+
+/* Field names are tokens (RFC 9110 section 5.1). */
+static int
+response_check_name(PyObject *name_obj, const char *p, size_t n)
+{
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "header name is empty");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!jp_is_tchar((unsigned char)p[i])) {
+            PyErr_Format(PyExc_ValueError, "header name %R is not a token (byte 0x%02x)", name_obj,
+                         (unsigned char)p[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Field values are VCHAR, obs-text, SP and HTAB (RFC 9110 section 5.5). CR and LF are what
+ * response splitting needs, and NUL truncates the header in some clients; every other
+ * control byte is refused too, because no client is required to accept it. */
+static int
+response_check_value(PyObject *name_obj, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (jp_is_field_char(c))
+            continue;
+        if (c == '\r' || c == '\n' || c == '\0')
+            PyErr_Format(PyExc_ValueError,
+                         "value of header %R contains CR, LF or NUL (response splitting)",
+                         name_obj);
+        else
+            PyErr_Format(PyExc_ValueError, "value of header %R contains the control byte 0x%02x",
+                         name_obj, c);
+        return -1;
+    }
+    return 0;
+}
+
+/* The bytes of a header name: an ASCII str or bytes. *p borrows from obj. */
+static int
+response_name_bytes(PyObject *obj, const char **p, size_t *n)
+{
+    if (PyUnicode_Check(obj)) {
+        if (!PyUnicode_IS_ASCII(obj)) {
+            PyErr_Format(PyExc_ValueError, "header name %R is not a token", obj);
+            return -1;
+        }
+        *p = (const char *)PyUnicode_DATA(obj);
+        *n = (size_t)PyUnicode_GET_LENGTH(obj);
+        return 0;
+    }
+    if (PyBytes_Check(obj)) {
+        *p = PyBytes_AS_STRING(obj);
+        *n = (size_t)PyBytes_GET_SIZE(obj);
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "header name must be str or bytes, not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+}
+
+/* The bytes of a header value: str (latin-1, the charset HTTP/1.1 historically allows for
+ * field values; anything above U+00FF raises UnicodeEncodeError, a ValueError), bytes, or int
+ * (written in decimal; bool is refused as ambiguous). *owner receives a new reference to any
+ * object made on the way (or NULL); *p borrows from it or from obj. PyNumber_ToBase copies an
+ * int subclass to a plain int before formatting, so no user __str__ or __index__ runs here. */
+static int
+response_value_bytes(PyObject *obj, PyObject **owner, const char **p, size_t *n)
+{
+    *owner = NULL;
+    if (PyUnicode_Check(obj)) {
+        if (PyUnicode_IS_ASCII(obj)) {
+            *p = (const char *)PyUnicode_DATA(obj);
+            *n = (size_t)PyUnicode_GET_LENGTH(obj);
+            return 0;
+        }
+        *owner = PyUnicode_AsLatin1String(obj);
+        if (*owner == NULL)
+            return -1;
+    } else if (PyBytes_Check(obj)) {
+        *p = PyBytes_AS_STRING(obj);
+        *n = (size_t)PyBytes_GET_SIZE(obj);
+        return 0;
+    } else if (PyLong_Check(obj) && !PyBool_Check(obj)) {
+        PyObject *s = PyNumber_ToBase(obj, 10);
+        if (s == NULL)
+            return -1;
+        *owner = PyUnicode_AsASCIIString(s);
+        Py_DECREF(s);
+        if (*owner == NULL)
+            return -1;
+    } else {
+        PyErr_Format(PyExc_TypeError, "header value must be str, bytes or int, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *p = PyBytes_AS_STRING(*owner);
+    *n = (size_t)PyBytes_GET_SIZE(*owner);
+    return 0;
+}
+
+static int
+response_append_line(response_object *self, const char *name, size_t name_len, const char *value,
+                     size_t value_len)
+{
+    jp_buffer *b = &self->fields;
+    if (name_len > SIZE_MAX / 2 || value_len > SIZE_MAX / 2 ||
+        jp_buffer_reserve(b, name_len + value_len + 4) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    char *p = b->data + b->len;
+    p = response_put(p, name, name_len);
+    p = RESPONSE_PUT_LIT(p, ": ");
+    p = response_put(p, value, value_len);
+    p = RESPONSE_PUT_LIT(p, "\r\n");
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
+/* Validates one (name, value) pair, notes the names that change our own lines, and appends
+ * "name: value\r\n". Runs no Python code (see response_value_bytes). */
+static int
+response_add_field(response_object *self, PyObject *name_obj, PyObject *value_obj)
+{
+    const char *name, *value;
+    size_t name_len, value_len;
+    PyObject *owner = NULL;
+    int rc = -1;
+
+    if (response_name_bytes(name_obj, &name, &name_len) < 0 ||
+        response_check_name(name_obj, name, name_len) < 0)
+        goto done;
+    if (response_value_bytes(value_obj, &owner, &value, &value_len) < 0 ||
+        response_check_value(name_obj, value, value_len) < 0)
+        goto done;
+
+    if (response_lower_equals(name, name_len, "content-length") ||
+        response_lower_equals(name, name_len, "transfer-encoding")) {
+        PyErr_Format(PyExc_ValueError,
+                     "header %R is set by the server from the body; do not pass it", name_obj);
+        goto done;
+    }
+    if (response_lower_equals(name, name_len, "content-type"))
+        self->flags |= RESPONSE_USER_CTYPE;
+    else if (response_lower_equals(name, name_len, "date"))
+        self->flags |= RESPONSE_USER_DATE;
+    else if (response_lower_equals(name, name_len, "server"))
+        self->flags |= RESPONSE_USER_SERVER;
+    else if (response_lower_equals(name, name_len, "connection") &&
+             response_has_close_token(value, value_len))
+        self->flags |= RESPONSE_USER_CLOSE;
+
+    rc = response_append_line(self, name, name_len, value, value_len);
+done:
+    Py_XDECREF(owner);
+    return rc;
+}
+
+/* headers: a dict, another mapping (anything with items()), or an iterable of (name, value)
+ * pairs; repeated names are written repeatedly, in order. The pairs are first copied into a
+ * list or tuple that only we hold, because a user's list could otherwise change length while
+ * we walk it (items() and iteration are the only user code that runs here). */
+static int
+response_add_headers(response_object *self, PyObject *headers)
+{
+    PyObject *items = NULL, *meth = NULL, *result = NULL;
+    int rc = -1;
+
+    if (PyUnicode_Check(headers) || PyBytes_Check(headers) || PyByteArray_Check(headers)) {
+        PyErr_Format(PyExc_TypeError,
+                     "headers must be a dict or an iterable of (name, value) pairs, not %.100s",
+                     Py_TYPE(headers)->tp_name);
+        return -1;
+    }
+    if (PyDict_Check(headers)) {
+        items = PyDict_Items(headers);
+    } else if (PyList_Check(headers) || PyTuple_Check(headers)) {
+        items = PySequence_Tuple(headers);
+    } else {
+        meth = PyObject_GetAttrString(headers, "items");
+        if (meth != NULL) {
+            result = PyObject_CallNoArgs(meth);
+            if (result != NULL)
+                items = PySequence_Tuple(result);
+        } else if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            items = PySequence_Tuple(headers);
+            if (items == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Format(PyExc_TypeError,
+                             "headers must be a dict or an iterable of (name, value) pairs, "
+                             "not %.100s",
+                             Py_TYPE(headers)->tp_name);
+            }
+        }
+    }
+    if (items == NULL)
+        goto done;
+
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(items, i);
+        if (!(PyTuple_Check(item) || PyList_Check(item)) || PySequence_Fast_GET_SIZE(item) != 2) {
+            PyErr_Format(PyExc_TypeError, "each header must be a (name, value) pair, not %.100s",
+                         Py_TYPE(item)->tp_name);
+            goto done;
+        }
+        PyObject *name = PySequence_Fast_GET_ITEM(item, 0);
+        PyObject *value = PySequence_Fast_GET_ITEM(item, 1);
+        Py_INCREF(name);
+        Py_INCREF(value);
+        int err = response_add_field(self, name, value);
+        Py_DECREF(name);
+        Py_DECREF(value);
+        if (err < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(items);
+    Py_XDECREF(result);
+    Py_XDECREF(meth);
+    return rc;
+}
+
+/* cookies: an http.cookies.SimpleCookie or any mapping whose values are Morsels; one
+ * "Set-Cookie: <morsel.OutputString()>" line each, in the mapping's order, validated as a
+ * header value. OutputString is user-reachable code, so the values are held in a tuple of
+ * our own while it runs. */
+static int
+response_add_cookies(response_object *self, PyObject *cookies)
+{
+    static const char set_cookie[] = "Set-Cookie";
+    PyObject *values = NULL, *list = NULL, *name = NULL;
+    int rc = -1;
+
+    if (PyDict_Check(cookies))
+        list = PyDict_Values(cookies);
+    else if (!PyUnicode_Check(cookies) && !PyBytes_Check(cookies) &&
+             PyObject_HasAttrString(cookies, "values"))
+        list = PyMapping_Values(cookies);
+    else {
+        PyErr_Format(PyExc_TypeError,
+                     "cookies must be an http.cookies.SimpleCookie or a mapping of Morsels, "
+                     "not %.100s",
+                     Py_TYPE(cookies)->tp_name);
+        return -1;
+    }
+    if (list == NULL)
+        goto done;
+    values = PySequence_Tuple(list);
+    if (values == NULL)
+        goto done;
+    name = PyUnicode_FromStringAndSize(set_cookie, sizeof(set_cookie) - 1);
+    if (name == NULL)
+        goto done;
+
+    Py_ssize_t n = PyTuple_GET_SIZE(values);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *morsel = PyTuple_GET_ITEM(values, i);
+        PyObject *out = PyObject_CallMethod(morsel, "OutputString", NULL);
+        if (out == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Format(PyExc_TypeError,
+                             "cookies values must be http.cookies.Morsel, not %.100s",
+                             Py_TYPE(morsel)->tp_name);
+            }
+            goto done;
+        }
+        if (!PyUnicode_Check(out)) {
+            PyErr_Format(PyExc_TypeError, "Morsel.OutputString() returned %.100s, not str",
+                         Py_TYPE(out)->tp_name);
+            Py_DECREF(out);
+            goto done;
+        }
+        const char *p;
+        size_t len;
+        PyObject *owner = NULL;
+        int err = response_value_bytes(out, &owner, &p, &len);
+        if (err == 0)
+            err = response_check_value(name, p, len);
+        if (err == 0)
+            err = response_append_line(self, set_cookie, sizeof(set_cookie) - 1, p, len);
+        Py_XDECREF(owner);
+        Py_DECREF(out);
+        if (err < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(values);
+    Py_XDECREF(list);
+    return rc;
+}
+
+/* The spellings of UTF-8 for which a str's cached UTF-8 form is the body as is. */
+static int
+response_is_utf8(const char *enc, size_t n)
+{
+    return response_lower_equals(enc, n, "utf-8") || response_lower_equals(enc, n, "utf8") ||
+           response_lower_equals(enc, n, "utf_8");
+}
+
+static int
+response_contains_charset(const char *p, size_t n)
+{
+    static const char needle[] = "charset=";
+    size_t m = sizeof(needle) - 1;
+    for (size_t i = 0; i + m <= n; i++)
+        if (response_lower_equals(p + i, m, needle))
+            return 1;
+    return 0;
+}
+
+/* Builds our Content-Type. Static lines cover the defaults; anything else is formatted into
+ * the start of fields. The charset parameter is added for text= bodies, and for any body
+ * whose encoding was given explicitly, unless the mime_type already names a charset. */
+static int
+response_set_ctype(response_object *self, const char *mime, size_t mime_len, const char *enc,
+                   size_t enc_len)
+{
+    int kind = self->kind;
+    if (mime == NULL) {
+        if (kind == RESPONSE_KIND_NONE) {
+            self->ctype = RESPONSE_CT_NONE;
+            return 0;
+        }
+        if (kind == RESPONSE_KIND_JSON || (enc == NULL && kind == RESPONSE_KIND_TEXT) ||
+            (enc != NULL && kind == RESPONSE_KIND_TEXT && enc_len == 5 &&
+             memcmp(enc, "utf-8", 5) == 0) ||
+            (enc == NULL && kind == RESPONSE_KIND_BODY)) {
+            self->ctype = kind == RESPONSE_KIND_TEXT   ? RESPONSE_CT_TEXT_UTF8
+                          : kind == RESPONSE_KIND_JSON ? RESPONSE_CT_JSON
+                                                       : RESPONSE_CT_OCTET;
+            return 0;
+        }
+        if (kind == RESPONSE_KIND_TEXT) {
+            mime = "text/plain";
+        } else if (kind == RESPONSE_KIND_JSON) {
+            mime = "application/json";
+            enc = NULL; /* JSON is UTF-8 by definition and application/json has no charset */
+        } else {
+            mime = "application/octet-stream";
+        }
+        mime_len = strlen(mime);
+    }
+    int charset =
+        (kind == RESPONSE_KIND_TEXT || enc != NULL) && !response_contains_charset(mime, mime_len);
+    if (charset && enc == NULL) {
+        enc = "utf-8";
+        enc_len = 5;
+    }
+
+    static const char head[] = "Content-Type: ";
+    static const char param[] = "; charset=";
+    size_t len = sizeof(head) - 1 + mime_len + (charset ? sizeof(param) - 1 + enc_len : 0) + 2;
+    if (jp_buffer_reserve(&self->fields, len) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    char *p = self->fields.data + self->fields.len;
+    p = RESPONSE_PUT_LIT(p, head);
+    p = response_put(p, mime, mime_len);
+    if (charset) {
+        p = RESPONSE_PUT_LIT(p, param);
+        p = response_put(p, enc, enc_len);
+    }
+    p = RESPONSE_PUT_LIT(p, "\r\n");
+    self->fields.len += len;
+    self->ctype_len = len;
+    self->ctype = RESPONSE_CT_CUSTOM;
+    return 0;
+}
+
+/* Points body/body_len at payload's bytes: a bytes object, or a str's cached UTF-8. */
+static int
+response_set_payload(response_object *self, PyObject *payload)
+{
+    if (PyBytes_Check(payload)) {
+        self->body = PyBytes_AS_STRING(payload);
+        self->body_len = (size_t)PyBytes_GET_SIZE(payload);
+    } else {
+        Py_ssize_t n;
+        const char *p = PyUnicode_AsUTF8AndSize(payload, &n);
+        if (p == NULL)
+            return -1;
+        self->body = p;
+        self->body_len = (size_t)n;
+    }
+    Py_INCREF(payload);
+    Py_XSETREF(self->payload, payload);
+    return 0;
+}
+
+enum {
+    RESPONSE_ARG_TEXT = 0,
+    RESPONSE_ARG_CODE,
+    RESPONSE_ARG_BODY,
+    RESPONSE_ARG_JSON,
+    RESPONSE_ARG_MIME_TYPE,
+    RESPONSE_ARG_ENCODING,
+    RESPONSE_ARG_HEADERS,
+    RESPONSE_ARG_COOKIES,
+    RESPONSE_NARGS,
+};
+
+static const char *const response_arg_names[RESPONSE_NARGS] = {
+    "text", "code", "body", "json", "mime_type", "encoding", "headers", "cookies",
+};
+
+/* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
+ * object is allocated first and zeroed by tp_alloc, so every later failure can simply
+ * Py_DECREF it. */
+static PyObject *
+response_build(jp_state *st, PyObject *const *argv)
+{
+    PyObject *a[RESPONSE_NARGS];
+    for (int i = 0; i < RESPONSE_NARGS; i++)
+        a[i] = argv[i] == Py_None ? NULL : argv[i];
+    PyObject *text = a[RESPONSE_ARG_TEXT], *code = a[RESPONSE_ARG_CODE];
+    PyObject *body = a[RESPONSE_ARG_BODY], *json = a[RESPONSE_ARG_JSON];
+    PyObject *mime = a[RESPONSE_ARG_MIME_TYPE], *encoding = a[RESPONSE_ARG_ENCODING];
+    PyObject *headers = a[RESPONSE_ARG_HEADERS], *cookies = a[RESPONSE_ARG_COOKIES];
+
+    const char *enc = NULL, *mime_p = NULL;
+    size_t enc_len = 0, mime_len = 0;
+    PyObject *mime_owner = NULL;
+    int utf8;
+
+    PyTypeObject *type = st->response_type;
+    if (type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "japronto._core is not initialised");
+        return NULL;
+    }
+    response_object *self = (response_object *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->code = 200;
+    if (headers == NULL && cookies == NULL)
+        PyObject_GC_UnTrack(self); /* holds only str/bytes: cannot be part of a cycle */
+    Py_XINCREF(headers);
+    self->headers = headers;
+    Py_XINCREF(cookies);
+    self->cookies = cookies;
+
+    if (code != NULL) {
+        if (!PyLong_Check(code) || PyBool_Check(code)) {
+            PyErr_Format(PyExc_TypeError, "code must be an int, not %.100s",
+                         Py_TYPE(code)->tp_name);
+            goto error;
+        }
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(code, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            goto error;
+        if (overflow || v < RESPONSE_CODE_MIN || v > RESPONSE_CODE_MAX) {
+            PyErr_Format(PyExc_ValueError, "code must be between 100 and 599, not %R", code);
+            goto error;
+        }
+        self->code = (int)v;
+    }
+
+    if ((text != NULL) + (json != NULL) + (body != NULL) > 1) {
+        PyErr_SetString(PyExc_TypeError, "give at most one of text, json and body");
+        goto error;
+    }
+
+    if (encoding != NULL) {
+        if (!PyUnicode_Check(encoding)) {
+            PyErr_Format(PyExc_TypeError, "encoding must be a str, not %.100s",
+                         Py_TYPE(encoding)->tp_name);
+            goto error;
+        }
+        /* It becomes the charset parameter, a token; ASCII is checked before the bytes. */
+        enc = PyUnicode_IS_ASCII(encoding) ? (const char *)PyUnicode_DATA(encoding) : NULL;
+        enc_len = (size_t)PyUnicode_GET_LENGTH(encoding);
+        int ok = enc != NULL && enc_len > 0;
+        for (size_t i = 0; ok && i < enc_len; i++)
+            ok = jp_is_tchar((unsigned char)enc[i]) != 0;
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError, "encoding %R is not a valid charset name", encoding);
+            goto error;
+        }
+        Py_INCREF(encoding);
+        self->encoding = encoding;
+    }
+    utf8 = enc == NULL || response_is_utf8(enc, enc_len);
+
+    if (mime != NULL) {
+        if (!PyUnicode_Check(mime)) {
+            PyErr_Format(PyExc_TypeError, "mime_type must be a str, not %.100s",
+                         Py_TYPE(mime)->tp_name);
+            goto error;
+        }
+        if (PyUnicode_GET_LENGTH(mime) == 0) {
+            PyErr_SetString(PyExc_ValueError, "mime_type is empty");
+            goto error;
+        }
+        /* Held in self->mime_type until the Content-Type line is written below. */
+        Py_INCREF(mime);
+        self->mime_type = mime;
+        if (response_value_bytes(mime, &mime_owner, &mime_p, &mime_len) < 0)
+            goto error;
+    }
+
+    if (text != NULL) {
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "text must be a str, not %.100s%s",
+                         Py_TYPE(text)->tp_name,
+                         PyObject_CheckBuffer(text) ? " (give bytes as body=)" : "");
+            goto error;
+        }
+        self->kind = RESPONSE_KIND_TEXT;
+        Py_INCREF(text);
+        self->text = text;
+        if (utf8) {
+            /* The str keeps its UTF-8 form cached (for ASCII it is the str's own data), so
+             * the body is sent straight from it without a copy. */
+            if (response_set_payload(self, text) < 0)
+                goto error;
+        } else {
+            PyObject *encoded = PyUnicode_AsEncodedString(text, enc, "strict");
+            if (encoded == NULL)
+                goto error;
+            int err = PyBytes_Check(encoded) ? response_set_payload(self, encoded) : -1;
+            if (err < 0 && !PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "encoding %R did not produce bytes", encoding);
+            Py_DECREF(encoded);
+            if (err < 0)
+                goto error;
+        }
+    } else if (json != NULL) {
+        if (!utf8) {
+            PyErr_SetString(PyExc_ValueError,
+                            "json= responses are UTF-8 (RFC 8259); encoding must be utf-8");
+            goto error;
+        }
+        if (st->json_dumps == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "japronto._core has no JSON encoder");
+            goto error;
+        }
+        self->kind = RESPONSE_KIND_JSON;
+        PyObject *dumped = PyObject_CallOneArg(st->json_dumps, json);
+        if (dumped == NULL)
+            goto error;
+        int err = -1;
+        if (PyBytes_Check(dumped) || PyUnicode_Check(dumped))
+            err = response_set_payload(self, dumped);
+        else
+            PyErr_Format(PyExc_TypeError, "the JSON encoder returned %.100s, not str or bytes",
+                         Py_TYPE(dumped)->tp_name);
+        Py_DECREF(dumped);
+        if (err < 0)
+            goto error;
+    } else if (body != NULL) {
+        self->kind = RESPONSE_KIND_BODY;
+        if (PyBytes_Check(body)) {
+            if (response_set_payload(self, body) < 0)
+                goto error;
+        } else if (PyObject_CheckBuffer(body)) {
+            /* A bytearray or memoryview could change size after this call, and the length
+             * is fixed now; an immutable copy is the price of accepting them. */
+            PyObject *copy = PyBytes_FromObject(body);
+            if (copy == NULL)
+                goto error;
+            int err = response_set_payload(self, copy);
+            Py_DECREF(copy);
+            if (err < 0)
+                goto error;
+        } else {
+            PyErr_Format(PyExc_TypeError, "body must be bytes-like, not %.100s%s",
+                         Py_TYPE(body)->tp_name,
+                         PyUnicode_Check(body) ? " (give str as text=)" : "");
+            goto error;
+        }
+    }
+
+    if (mime_p != NULL && response_check_value(mime, mime_p, mime_len) < 0)
+        goto error;
+    if (response_set_ctype(self, mime_p, mime_len, enc, enc_len) < 0)
+        goto error;
+    Py_CLEAR(mime_owner);
+
+    if (headers != NULL && response_add_headers(self, headers) < 0)
+        goto error;
+    if (self->flags & RESPONSE_USER_CTYPE) {
+        /* The user's Content-Type replaces ours; ours, if custom, is the prefix of fields. */
+        jp_buffer_consume(&self->fields, self->ctype_len);
+        self->ctype_len = 0;
+        self->ctype = RESPONSE_CT_NONE;
+    }
+    if (cookies != NULL && response_add_cookies(self, cookies) < 0)
+        goto error;
+    return (PyObject *)self;
+
+error:
+    Py_XDECREF(mime_owner);
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* Matches a keyword name without allocating: keyword names are str, nearly always interned
+ * ASCII, and there are eight candidates, so a length check and a memcmp settle it. */
+static int
+response_kw_index(PyObject *key)
+{
+    if (!PyUnicode_Check(key) || !PyUnicode_IS_ASCII(key))
+        return -1;
+    const char *p = (const char *)PyUnicode_DATA(key);
+    size_t n = (size_t)PyUnicode_GET_LENGTH(key);
+    for (int i = 0; i < RESPONSE_NARGS; i++) {
+        const char *name = response_arg_names[i];
+        if (strlen(name) == n && memcmp(name, p, n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+PyObject *
+jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *values[RESPONSE_NARGS] = {NULL};
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs > RESPONSE_NARGS) {
+        PyErr_Format(PyExc_TypeError,
+                     "Response() takes at most %d positional arguments (%zd given)", RESPONSE_NARGS,
+                     nargs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        values[i] = args[i];
+    if (kwnames != NULL) {
+        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t j = 0; j < nkw; j++) {
+            PyObject *key = PyTuple_GET_ITEM(kwnames, j);
+            int idx = response_kw_index(key);
+            if (idx < 0) {
+                PyErr_Format(PyExc_TypeError, "Response() got an unexpected keyword argument %R",
+                             key);
+                return NULL;
+            }
+            if (values[idx] != NULL) {
+                PyErr_Format(PyExc_TypeError, "Response() got multiple values for argument '%s'",
+                             response_arg_names[idx]);
+                return NULL;
+            }
+            values[idx] = args[nargs + j];
+        }
+    }
+    return response_build(st, values);
+}
+
+/* Calling the type, _core.Response(...), takes the vectorcall path on every supported
+ * version (tp_vectorcall is set in jp_response_setup); tp_new serves the generic call
+ * protocol (Response.__new__, PyObject_Call with a dict). Both build the same way. */
+static PyObject *
+response_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return jp_response_new(jp_state_from_type((PyTypeObject *)type), args, nargsf, kwnames);
+}
+
+static PyObject *
+response_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"text",     "code",    "body",    "json", "mime_type",
+                             "encoding", "headers", "cookies", NULL};
+    PyObject *v[RESPONSE_NARGS] = {NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOO:Response", kwlist, &v[0], &v[1], &v[2],
+                                     &v[3], &v[4], &v[5], &v[6], &v[7]))
+        return NULL;
+    return response_build(jp_state_from_type(type), v);
+}
+
+static int
+response_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    response_object *self = (response_object *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->headers);
+    Py_VISIT(self->cookies);
+    return 0;
+}
+
+static int
+response_clear(PyObject *op)
+{
+    response_object *self = (response_object *)op;
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->cookies);
+    return 0;
+}
+
+static void
+response_dealloc(PyObject *op)
+{
+    response_object *self = (response_object *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)response_clear(op);
+    Py_CLEAR(self->payload);
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->mime_type);
+    Py_CLEAR(self->encoding);
+    jp_buffer_free(&self->fields);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+/* --- attributes --------------------------------------------------------------------------- */
+
+static PyObject *
+response_get_code(PyObject *op, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLong(((response_object *)op)->code);
+}
+
+static PyObject *
+response_get_mime_type(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    if (self->mime_type != NULL)
+        return response_ref(self->mime_type);
+    switch (self->kind) {
+    case RESPONSE_KIND_TEXT:
+        return PyUnicode_FromString("text/plain");
+    case RESPONSE_KIND_JSON:
+        return PyUnicode_FromString("application/json");
+    case RESPONSE_KIND_BODY:
+        return PyUnicode_FromString("application/octet-stream");
+    default:
+        Py_RETURN_NONE;
+    }
+}
+
+static PyObject *
+response_get_encoding(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    if (self->encoding != NULL)
+        return response_ref(self->encoding);
+    return PyUnicode_FromString("utf-8");
+}
+
+static PyObject *
+response_get_body(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    if (self->payload == NULL)
+        Py_RETURN_NONE;
+    if (PyBytes_CheckExact(self->payload))
+        return response_ref(self->payload);
+    return PyBytes_FromStringAndSize(self->body, (Py_ssize_t)self->body_len);
+}
+
+static PyObject *
+response_get_text(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    if (self->text != NULL)
+        return response_ref(self->text);
+    if (self->payload == NULL)
+        Py_RETURN_NONE;
+    if (PyUnicode_Check(self->payload))
+        return response_ref(self->payload);
+    const char *enc = self->encoding != NULL && self->kind != RESPONSE_KIND_JSON
+                          ? PyUnicode_AsUTF8(self->encoding)
+                          : "utf-8";
+    if (enc == NULL)
+        return NULL;
+    return PyUnicode_Decode(self->body, (Py_ssize_t)self->body_len, enc, "strict");
+}
+
+static PyObject *
+response_get_headers(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    return response_ref(self->headers != NULL ? self->headers : Py_None);
+}
+
+static PyObject *
+response_get_cookies(PyObject *op, void *Py_UNUSED(closure))
+{
+    response_object *self = (response_object *)op;
+    return response_ref(self->cookies != NULL ? self->cookies : Py_None);
+}
+
+static PyObject *
+response_repr(PyObject *op)
+{
+    response_object *self = (response_object *)op;
+    const char *reason = jp_status_reason(self->code);
+    if (self->payload == NULL)
+        return PyUnicode_FromFormat("<Response %d%s%s, no body>", self->code, *reason ? " " : "",
+                                    reason);
+    return PyUnicode_FromFormat("<Response %d%s%s, %zu bytes>", self->code, *reason ? " " : "",
+                                reason, self->body_len);
+}
+
+static PyGetSetDef response_getset[] = {
+    {"code", response_get_code, NULL, "The status code (100 to 599).", NULL},
+    {"mime_type", response_get_mime_type, NULL,
+     "The media type given, or the default for the body kind; None without a body.", NULL},
+    {"encoding", response_get_encoding, NULL, "The encoding given, or 'utf-8'.", NULL},
+    {"body", response_get_body, NULL,
+     "The body as bytes (text encoded, json serialised), or None without a body.", NULL},
+    {"text", response_get_text, NULL,
+     "The body as str: the text given, the JSON text, or body decoded with encoding.", NULL},
+    {"headers", response_get_headers, NULL, "The headers as given, or None.", NULL},
+    {"cookies", response_get_cookies, NULL, "The cookies as given, or None.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyDoc_STRVAR(response_doc,
+             "Response(text=None, code=None, body=None, json=None, mime_type=None, "
+             "encoding=None, headers=None, cookies=None)\n--\n\n"
+             "An HTTP response, validated and formatted when it is made.\n\n"
+             "At most one of text (str), json (any JSON-serialisable object) and body\n"
+             "(bytes-like). code: 100 to 599, default 200. headers: a dict or an iterable of\n"
+             "(name, value) pairs (values str, bytes or int). cookies: a SimpleCookie.");
+
+static PyType_Slot response_slots[] = {
+    {Py_tp_doc, (void *)response_doc}, {Py_tp_new, response_tp_new},
+    {Py_tp_dealloc, response_dealloc}, {Py_tp_traverse, response_traverse},
+    {Py_tp_clear, response_clear},     {Py_tp_getset, response_getset},
+    {Py_tp_repr, response_repr},       {0, NULL},
+};
+
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+#define RESPONSE_IMMUTABLE Py_TPFLAGS_IMMUTABLETYPE
+#else
+#define RESPONSE_IMMUTABLE 0
+#endif
+
+/* Not Py_TPFLAGS_BASETYPE: the serialiser reads the C struct of any object that passes
+ * jp_response_check, which is an exact type check, and a subclass could not change what is
+ * sent anyway. */
+static PyType_Spec response_spec = {
+    .name = "japronto._core.Response",
+    .basicsize = sizeof(response_object),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | RESPONSE_IMMUTABLE,
+    .slots = response_slots,
+};
+
+/* ------------------------------------------------------------------------------------------
+ * Test hooks: the serialiser seen from Python, with a Date line from time(NULL)
+ * ------------------------------------------------------------------------------------------ */
+
+static int
+response_ctx_from(jp_response_ctx *ctx, int version_minor, int keep_alive, int head)
+{
+    if (version_minor != 0 && version_minor != 1) {
+        PyErr_Format(PyExc_ValueError, "version_minor must be 0 or 1, not %d", version_minor);
+        return -1;
+    }
+    ctx->version_minor = (uint8_t)version_minor;
+    ctx->keep_alive = (uint8_t)(keep_alive != 0);
+    ctx->head = (uint8_t)(head != 0);
+    return 0;
+}
+
+static PyObject *
+response_buffer_to_bytes(jp_buffer *out)
+{
+    PyObject *bytes = PyBytes_FromStringAndSize(out->data ? out->data : "", (Py_ssize_t)out->len);
+    jp_buffer_free(out);
+    return bytes;
+}
+
+PyDoc_STRVAR(response_py_serialize_doc,
+             "_serialize(response, version_minor=1, keep_alive=True, head=False, *, "
+             "return_closes=False)\n--\n\n"
+             "Test hook: the bytes jp_response_serialize appends for response. With\n"
+             "return_closes, a (bytes, closes) pair, closes telling whether the response asks\n"
+             "for the connection to be closed.");
+
+static PyObject *
+response_py_serialize(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"response", "version_minor", "keep_alive",
+                             "head",     "return_closes", NULL};
+    PyObject *response;
+    int version_minor = 1, keep_alive = 1, head = 0, return_closes = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ipp$p:_serialize", kwlist, &response,
+                                     &version_minor, &keep_alive, &head, &return_closes))
+        return NULL;
+    jp_state *st = jp_state_from_module(module);
+    if (!jp_response_check(st, response)) {
+        PyErr_Format(PyExc_TypeError, "expected a Response, not %.100s",
+                     Py_TYPE(response)->tp_name);
+        return NULL;
+    }
+    jp_response_ctx ctx;
+    if (response_ctx_from(&ctx, version_minor, keep_alive, head) < 0)
+        return NULL;
+    jp_date_cache date;
+    memset(&date, 0, sizeof(date));
+    jp_date_refresh(&date, time(NULL));
+
+    jp_buffer out = JP_BUFFER_INIT;
+    int closes = 0;
+    if (jp_response_serialize(response, &out, &ctx, &date, &closes) < 0) {
+        jp_buffer_free(&out);
+        return NULL;
+    }
+    PyObject *bytes = response_buffer_to_bytes(&out);
+    if (bytes == NULL || !return_closes)
+        return bytes;
+    return Py_BuildValue("(NO)", bytes, closes ? Py_True : Py_False);
+}
+
+PyDoc_STRVAR(response_py_serialize_simple_doc,
+             "_serialize_simple(status, body, extra=b'', version_minor=1, keep_alive=True, "
+             "head=False)\n--\n\n"
+             "Test hook: the bytes jp_response_write_simple appends.");
+
+static PyObject *
+response_py_serialize_simple(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"status",     "body", "extra", "version_minor",
+                             "keep_alive", "head", NULL};
+    int status, version_minor = 1, keep_alive = 1, head = 0;
+    const char *body, *extra = "";
+    Py_ssize_t body_len, extra_len = 0;
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iy#|y#ipp:_serialize_simple", kwlist, &status,
+                                     &body, &body_len, &extra, &extra_len, &version_minor,
+                                     &keep_alive, &head))
+        return NULL;
+    if (status < RESPONSE_CODE_MIN || status > RESPONSE_CODE_MAX) {
+        PyErr_Format(PyExc_ValueError, "status must be between 100 and 599, not %d", status);
+        return NULL;
+    }
+    jp_response_ctx ctx;
+    if (response_ctx_from(&ctx, version_minor, keep_alive, head) < 0)
+        return NULL;
+    jp_date_cache date;
+    memset(&date, 0, sizeof(date));
+    jp_date_refresh(&date, time(NULL));
+
+    jp_buffer out = JP_BUFFER_INIT;
+    if (jp_response_write_simple(&out, status, extra, (size_t)extra_len, body, (size_t)body_len,
+                                 &ctx, &date) < 0) {
+        jp_buffer_free(&out);
+        return PyErr_NoMemory();
+    }
+    return response_buffer_to_bytes(&out);
+}
+
+static PyMethodDef response_functions[] = {
+    {"_serialize", (PyCFunction)(void (*)(void))response_py_serialize, METH_VARARGS | METH_KEYWORDS,
+     response_py_serialize_doc},
+    {"_serialize_simple", (PyCFunction)(void (*)(void))response_py_serialize_simple,
+     METH_VARARGS | METH_KEYWORDS, response_py_serialize_simple_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ------------------------------------------------------------------------------------------
+ * Setup
+ * ------------------------------------------------------------------------------------------ */
+
+/* The default JSON encoder: orjson.dumps when it is importable (bytes, UTF-8, several times
+ * faster), else the bound encode method of one json.JSONEncoder(ensure_ascii=False,
+ * separators=(",", ":")), which is exactly what json.dumps(obj, ensure_ascii=False,
+ * separators=...) runs, minus building an encoder per call. Looked up once per module. */
+static PyObject *
+response_default_json_dumps(void)
+{
+    PyObject *mod = PyImport_ImportModule("orjson");
+    if (mod != NULL) {
+        PyObject *dumps = PyObject_GetAttrString(mod, "dumps");
+        Py_DECREF(mod);
+        return dumps;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_ImportError))
+        return NULL;
+    PyErr_Clear();
+
+    PyObject *json = NULL, *cls = NULL, *kwargs = NULL, *empty = NULL, *encoder = NULL;
+    PyObject *result = NULL;
+    json = PyImport_ImportModule("json");
+    if (json == NULL)
+        goto done;
+    cls = PyObject_GetAttrString(json, "JSONEncoder");
+    if (cls == NULL)
+        goto done;
+    kwargs = Py_BuildValue("{s:O,s:(ss)}", "ensure_ascii", Py_False, "separators", ",", ":");
+    empty = PyTuple_New(0);
+    if (kwargs == NULL || empty == NULL)
+        goto done;
+    encoder = PyObject_Call(cls, empty, kwargs);
+    if (encoder == NULL)
+        goto done;
+    result = PyObject_GetAttrString(encoder, "encode");
+done:
+    Py_XDECREF(encoder);
+    Py_XDECREF(empty);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(cls);
+    Py_XDECREF(json);
+    return result;
+}
+
+int
+jp_response_setup(PyObject *module, jp_state *st)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &response_spec, NULL);
+    if (type == NULL)
+        return -1;
+    /* Heap types get no vectorcall from a spec before 3.14; calling the type then goes
+     * through type_call, tp_new and object.__init__. Setting the slot directly is what
+     * makes _core.Response(text=...) as cheap as request.Response(...). */
+    ((PyTypeObject *)type)->tp_vectorcall = response_vectorcall;
+    Py_XSETREF(st->response_type, (PyTypeObject *)type);
+    if (PyModule_AddType(module, st->response_type) < 0)
+        return -1;
+
+    PyObject *dumps = response_default_json_dumps();
+    if (dumps == NULL)
+        return -1;
+    Py_XSETREF(st->json_dumps, dumps);
+
+    return PyModule_AddFunctions(module, response_functions);
+}
