@@ -2,7 +2,7 @@
  * module.c - the japronto._core extension module: multi-phase initialisation and module state
  * (layer 1).
  *
- * Ownership: every Python object the engine keeps lives in the module state (module_state),
+ * Ownership: every Python object the engine keeps lives in the module state (jp_state, state.h),
  * reached from the module object, never in a C global; the only C globals in the extension are
  * immutable tables and the set-once SIMD choice of simd.c. Types the later layers add
  * (protocol, request, response, router) are heap types created here from PyType_Spec and held
@@ -15,19 +15,9 @@
 #include <Python.h>
 
 #include "http1.h"
+#include "router.h"
 #include "simd.h"
-
-typedef struct module_state {
-    /* Holds nothing yet; the server's heap types join it. Kept so that every later addition
-     * has one obvious home and module_traverse/module_clear already exist. */
-    PyObject *_placeholder;
-} module_state;
-
-static inline module_state *
-module_get_state(PyObject *module)
-{
-    return (module_state *)PyModule_GetState(module);
-}
+#include "state.h"
 
 PyDoc_STRVAR(module_simd_path_doc,
              "simd_path()\n--\n\n"
@@ -72,24 +62,25 @@ static int
 module_exec(PyObject *module)
 {
     jp_simd_init();
-    module_state *state = module_get_state(module);
-    state->_placeholder = NULL;
+    jp_state *st = jp_state_from_module(module);
+    if (jp_router_setup(module, st) < 0)
+        return -1;
     return module_add_limits(module);
 }
 
 static int
 module_traverse(PyObject *module, visitproc visit, void *arg)
 {
-    module_state *state = module_get_state(module);
-    Py_VISIT(state->_placeholder);
+    jp_state *st = jp_state_from_module(module);
+    Py_VISIT(st->matcher_type);
     return 0;
 }
 
 static int
 module_clear(PyObject *module)
 {
-    module_state *state = module_get_state(module);
-    Py_CLEAR(state->_placeholder);
+    jp_state *st = jp_state_from_module(module);
+    Py_CLEAR(st->matcher_type);
     return 0;
 }
 
@@ -108,7 +99,7 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "japronto._core",
     .m_doc = "The C engine of japronto: HTTP/1.x parsing now; the server joins it.",
-    .m_size = sizeof(module_state),
+    .m_size = sizeof(jp_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
     .m_traverse = module_traverse,
