@@ -531,6 +531,35 @@ def test_matching_does_not_leak_references():
     assert [sys.getrefcount(o) for o in (literal, placeholder, handler, async_handler)] == before
 
 
+def test_building_matchers_does_not_leak():
+    # The tables are PyMem allocations that tracemalloc sees; so are failed builds' leftovers.
+    router = Router()
+    for i in range(20):
+        router.add_route(f"/lit{i}", handler, methods=["GET", "POST"][: i % 3])
+        router.add_route(f"/p{i}/{{a}}/{{b}}", async_handler, method="PUT")
+    bad = [("r", handler, False, None, ((b"", "x"), (b"", "x")))]
+
+    def churn():
+        for _ in range(200):
+            m = router.compile()
+            m.match("DELETE", "/lit1")  # an Allow line interned by this matcher alone
+            m.match("GET", "/p1/x/y")
+            with pytest.raises(ValueError):
+                _core.Matcher(bad)
+
+    churn()  # warm up
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        churn()
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert end - start < 8 * 1024  # one leaked table per build would be over 20 kB
+
+
 def test_matcher_in_a_reference_cycle_is_collected():
     # app -> matcher -> handler -> app, as in a real application: the collector must see it.
     class App:
