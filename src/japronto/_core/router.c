@@ -45,9 +45,13 @@
  *   - The matcher is a GC type because handlers commonly reach the app that owns the matcher.
  *     tp_clear frees the tables first, so a matcher cleared by the collector but still reached
  *     by a finaliser matches nothing instead of reading freed memory.
- *   - jp_router_match runs no Python code: placeholder names and values are exact str (hashing
- *     and comparing them is C), and it allocates only with PyMem_* under the GIL. The Allow
- *     scratch buffers are matcher-owned; that is safe because matching cannot re-enter.
+ *   - jp_router_match runs no Python code of its own: placeholder names and values are exact
+ *     str (hashing and comparing them is C). Making match_dict allocates Python objects, and on
+ *     CPython < 3.12 such an allocation may run a garbage collection and so finalisers; the
+ *     tables never change after the build, so such code cannot change a match in progress, and
+ *     the Allow scratch buffers (matcher-owned) are never in use across an object allocation,
+ *     so a finaliser matching on the same matcher cannot clobber them. The caller holds a
+ *     reference to the matcher for the duration of the call.
  *   - The type is not subclassable, so a matcher's layout is always this struct.
  */
 #include "router.h"
@@ -104,7 +108,8 @@ typedef struct router_line {
 } router_line;
 
 typedef struct router_matcher {
-    PyObject_HEAD PyObject *spec; /* tuple of route tuples: owns everything the tables point to */
+    PyObject ob_base; /* PyObject_HEAD, spelled out so that clang-format keeps it alone */
+    PyObject *spec;   /* tuple of route tuples: owns everything the tables point to */
 
     size_t n_routes;
     router_route *routes;

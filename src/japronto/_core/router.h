@@ -53,8 +53,10 @@ typedef struct jp_match {
 
 /* Matches a request. matcher must be a Matcher (unchecked). method and path are the raw bytes
  * from the request line (path without the query, still percent-encoded). Borrowed references
- * and allow stay valid while the matcher lives. On every return out is fully set (NULL/0 where
- * unused). Cannot run Python code. */
+ * and allow stay valid while the matcher lives; hold a reference to it during the call. On every
+ * return out is fully set (NULL/0 where unused). Cannot run Python code (except finalisers of a
+ * garbage collection that making match_dict may trigger on CPython < 3.12, as any allocation of
+ * a Python object may). */
 jp_match_result jp_router_match(PyObject *matcher, const char *method, size_t method_len,
                                 const char *path, size_t path_len, jp_match *out);
 
