@@ -8,13 +8,14 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from . import _core
+from .router import Route, RouteNotFoundException, Router
 
 try:
     __version__ = _version("japronto")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "simd_path"]
+__all__ = ["Route", "RouteNotFoundException", "Router", "__version__", "simd_path"]
 
 
 def simd_path() -> str:

@@ -193,7 +193,7 @@ class Application:
     # -- running --------------------------------------------------------------------------
 
     def _make_server(self, loop):
-        return _Server(self, loop, self._router._compile())
+        return _Server(self, loop, self._router.compile())
 
     def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=False):
         """Serves until SIGINT or SIGTERM, in this process when there is one worker."""

@@ -2,7 +2,7 @@
  * module.c - the japronto._core extension module: multi-phase initialisation and module state
  * (layer 1).
  *
- * Ownership: every Python object the engine keeps lives in the module state (jp_state),
+ * Ownership: every Python object the engine keeps lives in the module state (jp_state, state.h),
  * reached from the module object, never in a C global; the only C globals in the extension are
  * immutable tables and the set-once SIMD choice of simd.c. Types the later layers add
  * (protocol, request, response, router) are heap types created here from PyType_Spec and held

@@ -10,6 +10,20 @@
  * placeholder's value is the decoded segment. A route whose method set does not contain the
  * request's method is remembered: if no route matches both, the answer is "method not allowed"
  * with the union of the allowed methods, instead of "not found".
+ *
+ * Decisions (router.c and src/japronto/router.py give the reasons):
+ *   - the first registered route matching path and method wins;
+ *   - a placeholder matches the non-empty rest of one segment after an optional literal prefix
+ *     ("/user-{id}"); its value is the decoded bytes as str, UTF-8 with "surrogateescape";
+ *   - a '%' not followed by two hex digits is kept literally (url.h);
+ *   - "/a" and "/a/" are different paths (the trailing slash is an empty last segment);
+ *   - methods compare exactly; the Python side adds HEAD to every route allowing GET, so the
+ *     matcher itself knows nothing special about HEAD;
+ *   - a path that does not start with '/' ("*", an absolute-form target) is JP_MATCH_NOT_FOUND.
+ * Cost: a literal path (no valid %XX escape) that names a literal route is one hash lookup and
+ * memcmp: no allocation, no Python object made. Allocation happens only for match_dict, for
+ * paths longer than 1024 bytes or with more than 32 segments that need splitting, and the
+ * first time a given Allow line is needed.
  */
 #ifndef JP_ROUTER_H
 #define JP_ROUTER_H
@@ -37,8 +51,12 @@ typedef struct jp_match {
     int is_coroutine;     /* the handler is an `async def` function (known at compile time) */
 } jp_match;
 
-/* Matches a request. method and path are the raw bytes from the request line (path without the
- * query). Borrowed references stay valid while the matcher lives. Cannot run Python code. */
+/* Matches a request. matcher must be a Matcher (unchecked). method and path are the raw bytes
+ * from the request line (path without the query, still percent-encoded). Borrowed references
+ * and allow stay valid while the matcher lives; hold a reference to it during the call. On every
+ * return out is fully set (NULL/0 where unused). Cannot run Python code (except finalisers of a
+ * garbage collection that making match_dict may trigger on CPython < 3.12, as any allocation of
+ * a Python object may). */
 jp_match_result jp_router_match(PyObject *matcher, const char *method, size_t method_len,
                                 const char *path, size_t path_len, jp_match *out);
 
