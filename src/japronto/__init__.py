@@ -1,13 +1,17 @@
 """japronto: a screaming-fast asynchronous HTTP toolkit whose server is written in C.
 
 The engine is the C extension ``japronto._core``; this package is the thin Python shell
-around it. The server, Application and router arrive on top of the parser that is here now.
+around it: ``Application`` (app.py), the ``Router`` (router.py) and the request ``Headers``
+mapping (headers.py).
 """
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from . import _core
+from ._core import Request, Response
+from .app import Application
+from .headers import Headers
 from .router import Route, RouteNotFoundException, Router
 
 try:
@@ -15,7 +19,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Route", "RouteNotFoundException", "Router", "__version__", "simd_path"]
+__all__ = [
+    "Application",
+    "Headers",
+    "Request",
+    "Response",
+    "Route",
+    "RouteNotFoundException",
+    "Router",
+    "__version__",
+    "simd_path",
+]
 
 
 def simd_path() -> str:
