@@ -41,7 +41,7 @@ typedef struct jp_guard {
     size_t total; /* mapping size */
 } jp_guard;
 
-static void
+static inline void
 jp_guard_open(jp_guard *g, size_t capacity)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -62,7 +62,7 @@ jp_guard_open(jp_guard *g, size_t capacity)
 }
 
 /* Copies data[0..len) so that it ends exactly at the guard page and returns its start. */
-static const char *
+static inline const char *
 jp_guarded_copy(jp_guard *g, const void *data, size_t len)
 {
     if (len > g->size) {
@@ -75,7 +75,7 @@ jp_guarded_copy(jp_guard *g, const void *data, size_t len)
     return start;
 }
 
-static void
+static inline void
 jp_guard_close(jp_guard *g)
 {
     munmap(g->base, g->total);

@@ -38,7 +38,7 @@
 #include "http1.h"
 
 typedef struct jp_chunked_decoder {
-    uint16_t error_status;    /* after an error: 400 or 413 */
+    uint16_t error_status;    /* after an error: 400, 413 (body too large) or 431 (trailers) */
     const char *error_reason; /* after an error: short static text, no CR/LF */
     uint64_t total;           /* decoded body bytes reported so far */
 
