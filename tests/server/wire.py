@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json as _json
+import os
 import re
 import shutil
 import socket
@@ -22,6 +23,11 @@ import time
 from collections.abc import Iterable, Sequence
 
 DEFAULT_TIMEOUT = 5.0
+# `make pytest-asan` runs the suite with the sanitized extension and libasan preloaded; the
+# app processes inherit that environment.
+SANITIZED = bool(os.environ.get("JAPRONTO_EXPECT_SANITIZED")) or "asan" in os.environ.get(
+    "LD_PRELOAD", ""
+)
 
 _STATUS_RE = re.compile(rb"HTTP/(1\.[01]) ([0-9]{3})(?: ([\x09\x20-\x7e\x80-\xff]*))?")
 _TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -470,12 +476,16 @@ def run_curl(
     """Runs ``curl -sS --max-time 10 ARGS``; the caller skips when curl_path() is None."""
     exe = curl_path()
     assert exe, "curl is not installed"
+    # curl is a client, not under test: it runs without the sanitizer runtime that
+    # `make pytest-asan` preloads for the server.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     return subprocess.run(
         [exe, "-sS", "--max-time", "10", *args],
         input=input,
         capture_output=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
 
 
