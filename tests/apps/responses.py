@@ -1,0 +1,106 @@
+"""Response features over the wire.
+
+/code/{n}     Response(code=n, text="code n")
+/headers      custom headers X-One: 1, X-Two: two words
+/json         Response(json={"a": [1, 2], "b": "é"})
+/bytes        Response(body=b"\x00\x01\xfe\xff")
+/latin1       Response(text="café", encoding="latin-1")
+/mime         Response(text="<p>hi</p>", mime_type="text/html")
+/cookies      two Set-Cookie headers from a SimpleCookie
+/close        a response carrying Connection: close
+/twice        calls request.Response twice; "distinct" if they are two objects
+/both         "TypeError" if Response(text=..., body=...) raises TypeError
+/crlf         "ValueError" if a header value with CR LF raises ValueError
+/big          a 1 MiB body of b"0123456789abcdef" repeated
+"""
+
+from http.cookies import SimpleCookie
+
+from japronto import Application
+
+
+def code(request):
+    n = int(request.match_dict["n"])
+    return request.Response(code=n, text=f"code {n}")
+
+
+def headers(request):
+    return request.Response(text="h", headers={"X-One": "1", "X-Two": "two words"})
+
+
+def json_(request):
+    return request.Response(json={"a": [1, 2], "b": "é"})
+
+
+def bytes_(request):
+    return request.Response(body=b"\x00\x01\xfe\xff")
+
+
+def latin1(request):
+    return request.Response(text="café", encoding="latin-1")
+
+
+def mime(request):
+    return request.Response(text="<p>hi</p>", mime_type="text/html")
+
+
+def cookies(request):
+    c = SimpleCookie()
+    c["session"] = "abc123"
+    c["session"]["path"] = "/"
+    c["theme"] = "dark"
+    return request.Response(text="cookies", cookies=c)
+
+
+def close(request):
+    return request.Response(text="closing", headers={"Connection": "close"})
+
+
+def twice(request):
+    a = request.Response(text="a")
+    b = request.Response(text="b")
+    return request.Response(text="distinct" if a is not b else "same")
+
+
+def both(request):
+    try:
+        request.Response(text="x", body=b"y")
+    except TypeError:
+        return request.Response(text="TypeError")
+    return request.Response(text="accepted")
+
+
+def crlf(request):
+    try:
+        request.Response(text="x", headers={"X-Evil": "a\r\nSet-Cookie: pwned=1"})
+    except ValueError:
+        return request.Response(text="ValueError")
+    return request.Response(text="accepted")
+
+
+BIG = b"0123456789abcdef" * 65536
+
+
+def big(request):
+    return request.Response(body=BIG)
+
+
+app = Application()
+r = app.router
+r.add_route("/code/{n}", code)
+r.add_route("/headers", headers)
+r.add_route("/json", json_)
+r.add_route("/bytes", bytes_)
+r.add_route("/latin1", latin1)
+r.add_route("/mime", mime)
+r.add_route("/cookies", cookies)
+r.add_route("/close", close)
+r.add_route("/twice", twice)
+r.add_route("/both", both)
+r.add_route("/crlf", crlf)
+r.add_route("/big", big)
+
+if __name__ == "__main__":
+    import sys
+
+    app.run(host="127.0.0.1", port=int(sys.argv[1]))

@@ -1,0 +1,209 @@
+"""Basics over real sockets: the seed's hello world, the headers every response carries,
+HEAD, 404 and 405, routing, what a handler sees in the request, the loop the server runs
+on, and a clean exit on SIGTERM and SIGINT. Every test runs on uvloop and on asyncio."""
+
+import datetime
+import email.utils
+import signal
+
+import pytest
+from wire import build_request, wait_for
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def get_json(conn, target):
+    conn.send(build_request("GET", target))
+    r = conn.response()
+    assert r.status == 200, r
+    return r.json()
+
+
+def test_hello_world_raw_socket(hello):
+    with hello.conn() as c:
+        c.send(build_request("GET", "/"))
+        r = c.response()
+    assert r.status == 200
+    assert r.body == b"Hello world!"
+    assert r.header("Content-Length") == "12"
+    content_type = r.header("Content-Type", "")
+    assert content_type.lower().startswith("text/plain")
+    assert "charset=utf-8" in content_type.lower()
+
+
+def test_every_response_has_date_and_server(hello):
+    with hello.conn() as c:
+        c.send(build_request("GET", "/") + build_request("GET", "/missing"))
+        ok, missing = c.responses(2)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for r in (ok, missing):
+        date = r.header("Date")
+        assert date and date.endswith(" GMT"), r
+        when = email.utils.parsedate_to_datetime(date)
+        assert abs((when - now).total_seconds()) < 10, date
+        assert r.header("Server"), r
+        assert len(r.header_all("Date")) == 1 and len(r.header_all("Server")) == 1
+    assert "japronto" in ok.header("Server").lower()
+
+
+def test_head_has_content_length_but_no_body(hello):
+    # HEAD and GET pipelined in one write: if the HEAD response carried a body, the GET
+    # response would not parse where it must start.
+    with hello.conn() as c:
+        c.send(build_request("HEAD", "/") + build_request("GET", "/"))
+        head, get = c.responses(2, heads=[True, False])
+        assert head.status == 200 and head.body == b""
+        assert head.header("Content-Length") == "12"
+        assert get.status == 200 and get.body == b"Hello world!"
+        assert c.nothing_within(0.2) == b""
+
+
+def test_unknown_path_is_404_and_connection_stays_usable(hello):
+    with hello.conn() as c:
+        c.send(build_request("GET", "/no/such/path"))
+        r = c.response()
+        assert r.status == 404
+        assert "close" not in r.connection_tokens()
+        assert int(r.header("Content-Length")) == len(r.body)
+        c.send(build_request("GET", "/"))
+        assert c.response().body == b"Hello world!"
+
+
+def test_wrong_method_is_405_with_allow(routes):
+    with routes.conn() as c:
+        c.send(build_request("DELETE", "/only-get"))
+        r = c.response()
+        assert r.status == 405, r
+        allow = {m.strip() for v in r.header_all("Allow") for m in v.split(",")}
+        assert "GET" in allow and "DELETE" not in allow, r.headers
+
+        c.send(build_request("PUT", "/multi", body=b"x"))
+        r = c.response()
+        assert r.status == 405, r
+        allow = {m.strip() for v in r.header_all("Allow") for m in v.split(",")}
+        assert {"GET", "POST"} <= allow and "PUT" not in allow, r.headers
+        assert "close" not in r.connection_tokens()
+
+        # A 405 is not a protocol error: the connection goes on.
+        c.send(build_request("GET", "/only-get"))
+        assert c.response().body == b"only-get"
+
+
+def test_methods_are_upper_cased_and_matched(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/multi") + build_request("POST", "/multi", body=b"b"))
+        get, post = c.responses(2)
+    assert (get.status, get.body) == (200, b"multi GET")
+    assert (post.status, post.body) == (200, b"multi POST")
+
+
+def test_placeholders_fill_match_dict(routes):
+    with routes.conn() as c:
+        assert get_json(c, "/user/42/post/a%20b") == {"id": "42", "pid": "a b"}
+        c.send(build_request("GET", "/user/42/post/"))  # a placeholder is never empty
+        assert c.response().status == 404
+
+
+def test_bound_methods_and_callables_are_handlers(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/bound") + build_request("GET", "/callable"))
+        bound, call = c.responses(2)
+    assert (bound.status, bound.body) == (200, b"bound x1")
+    assert (call.status, call.body) == (200, b"callable")
+
+
+def test_request_app_route_extra_transport(routes):
+    with routes.conn() as c:
+        got = get_json(c, "/introspect")
+    assert got == {
+        "app_is_app": True,
+        "route_handler_is_introspect": True,
+        "route_pattern": "/introspect",
+        "extra_is_dict": True,
+        "extra_kept": True,
+        "transport_peer_host": "127.0.0.1",
+    }
+
+
+QUERY = "x=%20y&lookup=x-custom&lookup=X-CUSTOM&lookup=Host&lookup=x-absent"
+
+
+def test_handler_sees_the_request_as_sent(echo):
+    req = build_request(
+        "PATCH",
+        "/a%20b/c%2Fd?" + QUERY,
+        [
+            ("x-custom", "  value with spaces  "),
+            ("x-my-header", "v1"),
+            ("X-Rep", "first"),
+            ("X-Rep", "second"),
+        ],
+        body=b"payload",
+    )
+    with echo.conn() as c:
+        c.send(req)
+        r = c.response()
+    assert r.status == 200, r
+    got = r.json()
+    assert got["method"] == "PATCH"
+    # Percent-decoded path; an encoded slash is not a separator but is decoded in the path.
+    assert got["path"] == "/a b/c/d"
+    assert got["match_dict"] == {"s0": "a b", "s1": "c/d"}
+    assert got["query_string"] == QUERY  # raw: not decoded
+    assert got["version"] == "1.1"
+    assert got["body"] == "payload" and got["body_type"] == "bytes"
+    assert got["keep_alive"] is True
+    assert "127.0.0.1" in got["remote_addr"]
+    # Case-insensitive lookup, surrounding whitespace not part of the value.
+    assert got["lookups"] == {
+        "x-custom": "value with spaces",
+        "X-CUSTOM": "value with spaces",
+        "Host": "127.0.0.1",
+        "x-absent": None,
+    }
+    headers = got["headers"]
+    # Names come Title-Cased, as Japronto gave them.
+    assert ["X-My-Header", "v1"] in headers, headers
+    # Repeated headers are not lost (as two pairs or one joined value).
+    rep = " ".join(v for k, v in headers if k.lower() == "x-rep")
+    assert "first" in rep and "second" in rep, headers
+
+
+def test_query_string_is_none_without_question_mark_and_empty_with_it(echo):
+    with echo.conn() as c:
+        c.send(build_request("GET", "/p") + build_request("GET", "/p?"))
+        without, empty = c.responses(2)
+    assert without.json()["query_string"] is None
+    assert empty.json()["query_string"] == ""
+    assert without.json()["body_is_none"] is True  # no body: None, not b""
+
+
+def test_server_runs_on_the_loop_it_was_asked_for(slow, loop_name):
+    with slow.conn() as c:
+        got = get_json(c, "/loop")
+    if loop_name == "uvloop":
+        assert got["loop"].startswith("uvloop"), got
+    else:
+        assert got["loop"].startswith("asyncio."), got
+    assert got["app_loop_is_running_loop"] is True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_the_server_with_exit_code_0(start_server, sig):
+    server = start_server("slow")
+    idle = server.conn()
+    busy = server.conn()
+    probe = server.conn()
+    try:
+        idle.send(build_request("GET", "/sync"))
+        assert idle.response().body == b"sync"
+        busy.send(build_request("GET", "/hang"))
+        wait_for(lambda: get_json(probe, "/count")["started"] == 1, what="/hang to start")
+        problems = server.stop(sig)
+        assert problems == [], problems
+        assert server.returncode == 0, server.stderr_tail()
+        assert "Traceback" not in server.stderr(), server.stderr_tail()
+        idle.expect_eof(timeout=2)
+    finally:
+        for c in (idle, busy, probe):
+            c.close()
