@@ -60,6 +60,10 @@ typedef struct readbuf {
 #define READBUF_INITIAL 16384u
 #define READBUF_MIN_FREE 4096u
 #define READBUF_IDLE_KEEP 65536u
+/* While the queue is full the connection keeps reading, so that a client that resets or
+ * closes is noticed (and its handlers cancelled), but stops once this many bytes wait
+ * unparsed: the bound on what a flooding client can make us hold. */
+#define READBUF_PAUSE_PENDING 65536u
 
 static int
 readbuf_getbuffer(PyObject *op, Py_buffer *view, int flags)
@@ -686,8 +690,13 @@ protocol_process(protocol *self)
     readbuf *rb = self->rb;
 
     while (!self->closed && self->rstate != R_DONE) {
-        if (self->qlen >= self->max_depth || self->writing_paused) {
+        if (self->writing_paused) {
             protocol_pause_reading(self);
+            break;
+        }
+        if (self->qlen >= self->max_depth) {
+            if (rb->len - rb->pos > READBUF_PAUSE_PENDING)
+                protocol_pause_reading(self);
             break;
         }
         size_t avail = rb->len - rb->pos;
@@ -879,19 +888,17 @@ protocol_buffer_updated(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* The peer closed its side. Like nginx, an end of input with requests still being handled is
+ * taken as the client giving up on them: what is ready has already been written (every batch
+ * ends with a flush), and returning False lets the transport close, after its buffered writes,
+ * which cancels the handlers still running (connection_lost). */
 static PyObject *
 protocol_eof_received(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     protocol *self = PROTOCOL(op);
     self->eof = 1;
-    if (self->qlen == 0) {
-        /* Nothing is owed to the peer: let the transport close. */
-        Py_RETURN_FALSE;
-    }
-    /* Answer what was asked, then close (protocol_flush does once the queue is empty). */
-    self->close_after = 1;
     self->rstate = R_DONE;
-    Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
 }
 
 static void
