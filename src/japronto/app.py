@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import time
 import traceback
 
 from . import _core
@@ -66,6 +67,30 @@ class _Server:
 
     def not_found(self, request):
         return self.app._error_response(request, RouteNotFoundException(request.path))
+
+
+def _request_logger(handler):
+    """Wraps a handler so that each request it answers is logged (debug and log_request)."""
+
+    def log_one(request, result, start):
+        code = getattr(result, "code", "-")
+        ms = (time.perf_counter() - start) * 1000
+        log.info("%s %s %s %.2f ms", request.method, request.path, code, ms)
+
+    async def finish(request, awaitable, start):
+        result = await awaitable
+        log_one(request, result, start)
+        return result
+
+    def logged(request):
+        start = time.perf_counter()
+        result = handler(request)
+        if inspect.isawaitable(result):
+            return finish(request, result, start)
+        log_one(request, result, start)
+        return result
+
+    return logged
 
 
 def _positive_int(name, value):
@@ -193,7 +218,8 @@ class Application:
     # -- running --------------------------------------------------------------------------
 
     def _make_server(self, loop):
-        return _Server(self, loop, self._router.compile())
+        wrap = _request_logger if self._log_request else None
+        return _Server(self, loop, self._router.compile(wrap))
 
     def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=False):
         """Serves until SIGINT or SIGTERM, in this process when there is one worker."""

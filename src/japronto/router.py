@@ -169,15 +169,17 @@ class Route:
         methods = " ".join(self.methods) if self.methods else "any method"
         return f"<Route {self.pattern!r} {methods} -> {self.handler!r}>"
 
-    def _compile(self):
-        """The tuple _core.Matcher takes for this route."""
+    def _compile(self, wrap=None):
+        """The tuple _core.Matcher takes for this route; wrap(handler), if given, replaces the
+        handler that is called (the route still reports the original)."""
         methods = None
         if self.methods is not None:
             wire = [m.encode("ascii") for m in self.methods]
             if b"GET" in wire and b"HEAD" not in wire:
                 wire.append(b"HEAD")
             methods = tuple(wire)
-        return (self, self.handler, _is_coroutine_handler(self.handler), methods, self._segments)
+        handler = self.handler if wrap is None else wrap(self.handler)
+        return (self, handler, _is_coroutine_handler(self.handler), methods, self._segments)
 
 
 class Router:
@@ -202,12 +204,13 @@ class Router:
         self._routes.append(route)
         return route
 
-    def compile(self):
+    def compile(self, wrap=None):
         """The C matcher for the routes registered so far (the app calls this once, when it
-        starts; routes added later need a new compile)."""
+        starts; routes added later need a new compile). wrap(handler), if given, is called
+        once per route and returns the callable the server calls instead (debug logging)."""
         from . import _core
 
-        return _core.Matcher([route._compile() for route in self._routes])
+        return _core.Matcher([route._compile(wrap) for route in self._routes])
 
     def __len__(self):
         return len(self._routes)

@@ -84,6 +84,21 @@ def test_debug_500_carries_the_traceback(start_server):
         assert c.response().body == b"sync"
 
 
+def test_debug_logs_each_request(start_server):
+    server = start_server("debug")
+    with server.conn() as c:
+        c.send(build_request("GET", "/sync?x=1"))
+        assert c.response().body == b"sync"
+    wait_for(lambda: "GET /sync 200" in server.stderr(), what="the request to be logged")
+
+
+def test_requests_are_not_logged_without_debug(errors):
+    with errors.conn() as c:
+        c.send(build_request("GET", "/sync"))
+        assert c.response().status == 200
+    assert "GET /sync" not in errors.stderr()
+
+
 # --- malformed requests --------------------------------------------------------------------
 
 
