@@ -789,8 +789,19 @@ protocol_process(protocol *self)
                 protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
                 break;
             }
-            if (!jp_chunked_done(&self->chunked))
+            if (!jp_chunked_done(&self->chunked)) {
+                /* The decoder never needs consumed bytes again: keep the head (the request
+                 * will point into it) and drop the framing and data already decoded, so that
+                 * a body of tiny chunks cannot hold several times max_body_size here. */
+                size_t consumed = self->chunk_pos - self->head_len;
+                if (consumed > 0) {
+                    char *h = rb->data + rb->pos;
+                    memmove(h + self->head_len, h + self->chunk_pos, avail - self->chunk_pos);
+                    rb->len -= consumed;
+                    self->chunk_pos = self->head_len;
+                }
                 break;
+            }
             if (protocol_dispatch(self, 0, 0, &self->body) < 0) {
                 rc = -1;
                 break;
@@ -935,6 +946,13 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
+    if (self->rb->exports == 0) {
+        /* Requests never point into it after dispatch, so it can go now rather than when
+         * the last reference to the protocol does. */
+        PyMem_Free(self->rb->data);
+        self->rb->data = NULL;
+        self->rb->cap = self->rb->len = self->rb->pos = 0;
+    }
     Py_DECREF(op);
     Py_RETURN_NONE;
 }
