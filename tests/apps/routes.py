@@ -6,6 +6,10 @@
 /bound                a bound method: "bound <attr>"
 /callable             an instance with __call__: "callable"
 /introspect           JSON of checks on request.app, .route, .extra, .transport
+/extended             uses request.greet(...) (extend_request method) and request.ua and
+                      request.agent (property extensions, one renamed)
+/done                 registers two done-callbacks; async
+/done-count           JSON: how many done-callbacks ran, with the paths they saw
 """
 
 import json
@@ -52,7 +56,35 @@ def introspect(request):
     return request.Response(text=json.dumps(out), mime_type="application/json")
 
 
+def greet(request, name):
+    return f"hello {name} at {request.path}"
+
+
+def user_agent(request):
+    return request.headers.get("User-Agent", "-")
+
+
+DONE = []
+
+
+async def done(request):
+    request.add_done_callback(lambda req: DONE.append(("first", req.path)))
+    request.add_done_callback(lambda req: DONE.append(("second", req.path)))
+    return request.Response(text="done")
+
+
+def done_count(request):
+    return request.Response(json=DONE)
+
+
+def extended(request):
+    return request.Response(text=f"{request.greet('you')} | {request.ua} | {request.agent}")
+
+
 app = Application()
+app.extend_request(greet)
+app.extend_request(user_agent, name="ua", property=True)
+app.extend_request(user_agent, name="agent", property=True)
 r = app.router
 r.add_route("/only-get", only_get, method="GET")
 r.add_route("/multi", multi, methods=["get", "POST"])
@@ -60,6 +92,9 @@ r.add_route("/user/{id}/post/{pid}", params)
 r.add_route("/bound", Handlers().method)
 r.add_route("/callable", CallableHandler())
 r.add_route("/introspect", introspect)
+r.add_route("/extended", extended)
+r.add_route("/done", done)
+r.add_route("/done-count", done_count)
 
 if __name__ == "__main__":
     import sys

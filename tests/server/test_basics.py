@@ -128,6 +128,23 @@ def test_request_app_route_extra_transport(routes):
 QUERY = "x=%20y&lookup=x-custom&lookup=X-CUSTOM&lookup=Host&lookup=x-absent"
 
 
+def test_extend_request_adds_methods_and_properties(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/extended", [("User-Agent", "tester/1")]))
+        r = c.response()
+    assert r.status == 200
+    assert r.text == "hello you at /extended | tester/1 | tester/1"
+
+
+def test_done_callbacks_run_once_after_the_response(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/done") + build_request("GET", "/done"))
+        assert [x.text for x in c.responses(2)] == ["done", "done"]
+        c.send(build_request("GET", "/done-count"))
+        ran = c.response().json()
+    assert ran == [["first", "/done"], ["second", "/done"]] * 2
+
+
 def test_handler_sees_the_request_as_sent(echo):
     req = build_request(
         "PATCH",
