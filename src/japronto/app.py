@@ -51,7 +51,7 @@ class _Server:
         self.app = app
         self.loop = loop
         self.matcher = matcher
-        self.extensions = dict(app._extensions)
+        self.request_class = _request_class(app._extensions)
         self.limits = (
             app._max_request_line,
             app._max_head_size,
@@ -91,6 +91,31 @@ def _request_logger(handler):
         return result
 
     return logged
+
+
+def _request_class(extensions):
+    """The Request type connections make: _core.Request itself, or, when the app extends the
+    request, a subclass holding the extensions as ordinary methods and properties (empty
+    __slots__ keep its layout identical, which the C side checks)."""
+    if not extensions:
+        return _core.Request
+    namespace = {"__slots__": (), "__module__": __name__}
+    for name, (fn, is_property) in extensions.items():
+        namespace[name] = property(fn) if is_property else _as_method(fn)
+    return type("Request", (_core.Request,), namespace)
+
+
+def _as_method(fn):
+    """fn as something that binds to the request like a method: functions already do;
+    other callables (partials, builtins, objects with __call__) are wrapped."""
+    if inspect.isfunction(fn):
+        return fn
+
+    @functools.wraps(fn)
+    def method(request, *args, **kwargs):
+        return fn(request, *args, **kwargs)
+
+    return method
 
 
 def _positive_int(name, value):
@@ -169,9 +194,11 @@ class Application:
         property=True, an attribute whose value is fn(request), computed on each access."""
         if not callable(fn):
             raise TypeError(f"fn must be callable, not {fn!r}")
-        name = name or fn.__name__
-        if not name.isidentifier():
-            raise ValueError(f"{name!r} is not a valid attribute name")
+        name = name or getattr(fn, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{name!r} is not a valid attribute name; pass name=")
+        if hasattr(_core.Request, name):
+            raise ValueError(f"extend_request: {name!r} would hide a Request attribute")
         self._extensions[name] = (fn, bool(property))
 
     # -- errors -------------------------------------------------------------------------

@@ -187,7 +187,7 @@ typedef struct protocol {
     PyObject *matcher;
     PyObject *loop;
     PyObject *app;
-    PyObject *extensions;
+    PyTypeObject *request_type; /* server.request_class: Request or the app's subclass */
     PyObject *error_handler; /* server.handle_error(request, exc) -> Response */
     PyObject *not_found;     /* server.not_found(request) -> Response */
     PyObject *connections;   /* server.connections: a set of live protocols */
@@ -198,6 +198,7 @@ typedef struct protocol {
     PyObject *write;     /* transport.write */
     PyObject *task_done; /* self._task_done */
     PyObject *peer;      /* cached remote address, or NULL before first use */
+    PyObject *spare;     /* a recycled Request (see request.h), or NULL */
 
     /* Reading. */
     readbuf *rb;
@@ -240,12 +241,6 @@ PyObject *
 jp_protocol_app(PyObject *conn)
 {
     return PROTOCOL(conn)->app;
-}
-
-PyObject *
-jp_protocol_extensions(PyObject *conn)
-{
-    return PROTOCOL(conn)->extensions;
 }
 
 PyObject *
@@ -615,12 +610,22 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         return 0;
     }
 
-    PyObject *request =
-        jp_request_new(self->st, (PyObject *)self, base, h, body_off, body_len, chunked,
-                       mr == JP_MATCH_FOUND ? m.route : NULL,
-                       mr == JP_MATCH_FOUND ? m.match_dict : NULL);
-    if (request == NULL)
-        return -1;
+    PyObject *route = mr == JP_MATCH_FOUND ? m.route : NULL;
+    PyObject *match_dict = mr == JP_MATCH_FOUND ? m.match_dict : NULL;
+    PyObject *request = self->spare;
+    if (request != NULL) {
+        self->spare = NULL;
+        if (jp_request_reuse(request, base, h, body_off, body_len, chunked, route,
+                             match_dict) < 0) {
+            Py_DECREF(request);
+            return -1;
+        }
+    } else {
+        request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h,
+                                 body_off, body_len, chunked, route, match_dict);
+        if (request == NULL)
+            return -1;
+    }
 
     PyObject *result;
     if (mr == JP_MATCH_FOUND)
@@ -673,7 +678,11 @@ done:
         Py_DECREF(request);
         return -1;
     }
-    Py_DECREF(request);
+    /* Nobody else kept it: the next request on this connection reuses its memory. */
+    if (self->spare == NULL && !self->closed && jp_request_recycle(request))
+        self->spare = request;
+    else
+        Py_DECREF(request);
     return 0;
 }
 
@@ -944,6 +953,7 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     Py_CLEAR(self->write);
     Py_CLEAR(self->transport);
     Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
+    Py_CLEAR(self->spare);     /* and self -> spare request -> self */
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
     if (self->rb->exports == 0) {
@@ -1080,7 +1090,8 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if ((self->matcher = PyObject_GetAttrString(server, "matcher")) == NULL ||
         (self->loop = PyObject_GetAttrString(server, "loop")) == NULL ||
         (self->app = PyObject_GetAttrString(server, "app")) == NULL ||
-        (self->extensions = PyObject_GetAttrString(server, "extensions")) == NULL ||
+        (self->request_type = (PyTypeObject *)PyObject_GetAttrString(server, "request_class")) ==
+            NULL ||
         (self->error_handler = PyObject_GetAttrString(server, "handle_error")) == NULL ||
         (self->not_found = PyObject_GetAttrString(server, "not_found")) == NULL ||
         (self->connections = PyObject_GetAttrString(server, "connections")) == NULL ||
@@ -1089,6 +1100,14 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         goto error;
     if (!PyObject_TypeCheck(self->matcher, st->matcher_type)) {
         PyErr_SetString(PyExc_TypeError, "server.matcher must be a japronto._core.Matcher");
+        goto error;
+    }
+    if (!PyType_Check(self->request_type) ||
+        !PyType_IsSubtype(self->request_type, st->request_type) ||
+        self->request_type->tp_basicsize != st->request_type->tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError,
+                        "server.request_class must be japronto.Request or a subclass of it with "
+                        "__slots__ = ()");
         goto error;
     }
     if (!PySet_Check(self->connections)) {
@@ -1160,7 +1179,7 @@ protocol_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->matcher);
     Py_VISIT(self->loop);
     Py_VISIT(self->app);
-    Py_VISIT(self->extensions);
+    Py_VISIT(self->request_type);
     Py_VISIT(self->error_handler);
     Py_VISIT(self->not_found);
     Py_VISIT(self->connections);
@@ -1168,6 +1187,7 @@ protocol_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->write);
     Py_VISIT(self->task_done);
     Py_VISIT(self->peer);
+    Py_VISIT(self->spare);
     for (uint32_t i = 0; i < self->qlen; i++) {
         entry *e = protocol_entry(self, i);
         Py_VISIT(e->request);
@@ -1189,7 +1209,7 @@ protocol_clear(PyObject *op)
     Py_CLEAR(self->matcher);
     Py_CLEAR(self->loop);
     Py_CLEAR(self->app);
-    Py_CLEAR(self->extensions);
+    Py_CLEAR(self->request_type);
     Py_CLEAR(self->error_handler);
     Py_CLEAR(self->not_found);
     Py_CLEAR(self->connections);
@@ -1197,6 +1217,7 @@ protocol_clear(PyObject *op)
     Py_CLEAR(self->write);
     Py_CLEAR(self->task_done);
     Py_CLEAR(self->peer);
+    Py_CLEAR(self->spare);
     return 0;
 }
 

@@ -19,9 +19,6 @@ PyObject *jp_protocol_transport(PyObject *conn);
 /* The Application the server was started for. */
 PyObject *jp_protocol_app(PyObject *conn);
 
-/* The dict of request extensions: name -> (callable, is_property). */
-PyObject *jp_protocol_extensions(PyObject *conn);
-
 /* The peer's host as a str, or None when unknown. New reference, or NULL with an exception. */
 PyObject *jp_protocol_remote_addr(PyObject *conn);
 

@@ -1,6 +1,9 @@
 /*
  * request.c - the Request type (layer 1). See request.h for the ownership of its bytes.
  *
+ * Extensions (app.extend_request) live in a subclass the Python shell makes per server; the
+ * connection creates instances of that subclass, which shares this layout exactly.
+ *
  * Laziness: a Request made for a handler that reads nothing costs one object and a copy of the
  * parsed head (spans, not strings). Every attribute that needs a Python object makes it on
  * first access and keeps it; `headers`, `path` and `body` are the usual ones.
@@ -18,10 +21,13 @@
 
 #include <string.h>
 
-#define REQUEST_INLINE_HEADERS 16
+/* Small enough that a Request stays under pymalloc's 512-byte limit (a libc malloc per
+ * request costs more than the rare heap array for a long head). */
+#define REQUEST_INLINE_HEADERS 8
 
 typedef struct request {
     PyObject_HEAD
+    jp_state *st;   /* kept here: the instance may be of the app's subclass (extensions) */
     PyObject *conn; /* the Protocol, strong */
     const char *base;
     char *owned; /* after detach: the copy base points at */
@@ -46,18 +52,13 @@ typedef struct request {
 
 #define REQUEST(op) ((request *)(op))
 
-PyObject *
-jp_request_new(jp_state *st, PyObject *conn, const char *base, const jp_request_head *head,
-               size_t body_off, size_t body_len, jp_buffer *chunked_body, PyObject *route,
-               PyObject *match_dict)
+/* Fills a request that is either fresh from the allocator (everything unset) or a recycled
+ * one (everything cleared by request_recycle_fields): the connection and the type are set by
+ * the caller. 0, or -1 with MemoryError (the request is then safe to deallocate). */
+static int
+request_fill(request *self, const char *base, const jp_request_head *head, size_t body_off,
+             size_t body_len, jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
 {
-    request *self = PyObject_GC_New(request, st->request_type);
-    if (self == NULL) {
-        Py_XDECREF(match_dict);
-        return NULL;
-    }
-    /* Everything the deallocator looks at is set before anything can fail. */
-    self->conn = Py_NewRef(conn);
     self->base = base;
     self->owned = NULL;
     self->head = *head;
@@ -70,18 +71,16 @@ jp_request_new(jp_state *st, PyObject *conn, const char *base, const jp_request_
     self->method = self->path = self->query_string = self->headers = NULL;
     self->body = self->extra = self->done_callbacks = NULL;
     uint32_t n = head->header_count;
-    if (n <= REQUEST_INLINE_HEADERS) {
-        self->hdrs = self->hdrs_inline;
-    } else {
-        self->hdrs = PyMem_Malloc(n * sizeof(jp_header));
-        if (self->hdrs == NULL) {
-            self->hdrs = self->hdrs_inline;
+    self->hdrs = self->hdrs_inline;
+    if (n > REQUEST_INLINE_HEADERS) {
+        jp_header *heap = PyMem_Malloc(n * sizeof(jp_header));
+        if (heap == NULL) {
             self->head.header_count = 0;
             self->head.headers = self->hdrs;
-            Py_DECREF(self);
             PyErr_NoMemory();
-            return NULL;
+            return -1;
         }
+        self->hdrs = heap;
     }
     if (n)
         memcpy(self->hdrs, head->headers, n * sizeof(jp_header));
@@ -91,8 +90,82 @@ jp_request_new(jp_state *st, PyObject *conn, const char *base, const jp_request_
         *chunked_body = (jp_buffer)JP_BUFFER_INIT;
         self->is_chunked = 1;
     }
+    return 0;
+}
+
+PyObject *
+jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *base,
+               const jp_request_head *head, size_t body_off, size_t body_len,
+               jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
+{
+    request *self = PyObject_GC_New(request, type);
+    if (self == NULL) {
+        Py_XDECREF(match_dict);
+        return NULL;
+    }
+    self->st = st;
+    self->conn = Py_NewRef(conn);
+    if (request_fill(self, base, head, body_off, body_len, chunked_body, route, match_dict) <
+        0) {
+        Py_DECREF(self);
+        return NULL;
+    }
     PyObject_GC_Track(self);
     return (PyObject *)self;
+}
+
+/* Drops everything a request holds for its current use, keeping its connection and type: what
+ * deallocation would free, less the object itself. May run Python code (the last reference to
+ * a body, a headers mapping or an extra dict can go here). */
+static void
+request_recycle_fields(request *self)
+{
+    Py_CLEAR(self->route);
+    Py_CLEAR(self->match_dict);
+    Py_CLEAR(self->method);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->query_string);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->body);
+    Py_CLEAR(self->extra);
+    Py_CLEAR(self->done_callbacks);
+    if (self->hdrs != self->hdrs_inline)
+        PyMem_Free(self->hdrs);
+    self->hdrs = self->hdrs_inline;
+    self->head.header_count = 0;
+    self->head.headers = self->hdrs;
+    PyMem_Free(self->owned);
+    self->owned = NULL;
+    jp_buffer_free(&self->chunked);
+    self->is_chunked = 0;
+}
+
+int
+jp_request_recycle(PyObject *op)
+{
+    if (Py_REFCNT(op) != 1)
+        return 0;
+    request *self = REQUEST(op);
+    request_recycle_fields(self);
+    if (Py_REFCNT(op) == 1)
+        return 1;
+    /* Clearing ran Python code that took a new reference (a finaliser reaching the request
+     * through its extra dict, say). It is not ours to reuse, and it must not read the
+     * connection's buffer later: it becomes an empty request. */
+    memset(&self->head, 0, sizeof(self->head));
+    self->head.headers = self->hdrs;
+    self->base = "";
+    self->body_off = self->body_len = 0;
+    return 0;
+}
+
+int
+jp_request_reuse(PyObject *op, const char *base, const jp_request_head *head, size_t body_off,
+                 size_t body_len, jp_buffer *chunked_body, PyObject *route,
+                 PyObject *match_dict)
+{
+    return request_fill(REQUEST(op), base, head, body_off, body_len, chunked_body, route,
+                        match_dict);
 }
 
 int
@@ -182,8 +255,7 @@ request_get_path(PyObject *op, void *closure)
         if (memchr(self->base + s.off, '%', s.len) == NULL) {
             self->path = raw;
         } else {
-            jp_state *st = jp_state_from_type(Py_TYPE(op));
-            self->path = PyObject_CallOneArg(st->unquote, raw);
+            self->path = PyObject_CallOneArg(self->st->unquote, raw);
             Py_DECREF(raw);
             if (self->path == NULL)
                 return NULL;
@@ -243,7 +315,7 @@ request_get_headers(PyObject *op, void *closure)
     request *self = REQUEST(op);
     if (self->headers != NULL)
         return Py_NewRef(self->headers);
-    jp_state *st = jp_state_from_type(Py_TYPE(op));
+    jp_state *st = self->st;
     uint32_t n = self->head.header_count;
     PyObject *items = PyList_New(n);
     if (items == NULL)
@@ -374,8 +446,7 @@ static PyGetSetDef request_getset[] = {
 static PyObject *
 request_response(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    jp_state *st = jp_state_from_type(Py_TYPE(op));
-    return jp_response_new(st, args, (size_t)nargs, kwnames);
+    return jp_response_new(REQUEST(op)->st, args, (size_t)nargs, kwnames);
 }
 
 static PyObject *
@@ -404,27 +475,6 @@ static PyMethodDef request_methods[] = {
      "add_done_callback(cb)\n--\n\ncb(request) is called once the response is done."},
     {NULL, NULL, 0, NULL},
 };
-
-/* Attributes not found on the type: the application's request extensions. */
-static PyObject *
-request_getattro(PyObject *op, PyObject *name)
-{
-    PyObject *r = PyObject_GenericGetAttr(op, name);
-    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
-        return r;
-    PyObject *ext = jp_protocol_extensions(REQUEST(op)->conn);
-    PyObject *entry = ext ? PyDict_GetItemWithError(ext, name) : NULL;
-    if (entry == NULL)
-        return NULL; /* the AttributeError stands (or a lookup error replaced it) */
-    PyErr_Clear();
-    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
-    int is_property = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1));
-    if (is_property < 0)
-        return NULL;
-    if (is_property)
-        return PyObject_CallOneArg(fn, op);
-    return PyMethod_New(fn, op);
-}
 
 static int
 request_traverse(PyObject *op, visitproc visit, void *arg)
@@ -482,7 +532,6 @@ static PyType_Slot request_slots[] = {
     {Py_tp_clear, request_clear},
     {Py_tp_getset, request_getset},
     {Py_tp_methods, request_methods},
-    {Py_tp_getattro, request_getattro},
     {Py_tp_doc, "An HTTP request, made by the server for each request it reads."},
     {0, NULL},
 };
@@ -490,8 +539,11 @@ static PyType_Slot request_slots[] = {
 static PyType_Spec request_spec = {
     .name = "japronto._core.Request",
     .basicsize = sizeof(request),
-    /* Not instantiable from Python: only the connection makes requests. */
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | JP_TPFLAGS_DISALLOW_INSTANTIATION,
+    /* Not instantiable from Python: only the connection makes requests. Subclassable, so that
+     * an application's request extensions are plain methods and properties of its own
+     * subclass (with empty __slots__), which keeps attribute lookup on CPython's fast paths. */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             JP_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = request_slots,
 };
 
