@@ -835,7 +835,7 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
 };
 
 /* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
- * object is allocated first and zeroed by tp_alloc, so every later failure can simply
+ * object is allocated first and every field set empty, so every later failure can simply
  * Py_DECREF it. */
 static PyObject *
 response_build(jp_state *st, PyObject *const *argv)
@@ -858,12 +858,24 @@ response_build(jp_state *st, PyObject *const *argv)
         PyErr_SetString(PyExc_RuntimeError, "japronto._core is not initialised");
         return NULL;
     }
-    response_object *self = (response_object *)type->tp_alloc(type, 0);
+    /* PyObject_GC_New neither zeroes nor tracks: every field is set here, and only a response
+     * holding user objects (headers, cookies: the only possible cycles) is tracked, so the
+     * common one costs the collector nothing. Not subclassable, so the size is fixed. */
+    response_object *self = PyObject_GC_New(response_object, type);
     if (self == NULL)
         return NULL;
     self->code = 200;
-    if (headers == NULL && cookies == NULL)
-        PyObject_GC_UnTrack(self); /* holds only str/bytes: cannot be part of a cycle */
+    self->kind = 0;
+    self->ctype = 0;
+    self->flags = 0;
+    self->body = NULL;
+    self->body_len = 0;
+    self->payload = self->text = self->mime_type = self->encoding = NULL;
+    self->headers = self->cookies = NULL;
+    self->ctype_len = 0;
+    self->fields = (jp_buffer)JP_BUFFER_INIT;
+    if (headers != NULL || cookies != NULL)
+        PyObject_GC_Track(self);
     Py_XINCREF(headers);
     self->headers = headers;
     Py_XINCREF(cookies);
