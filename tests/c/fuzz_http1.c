@@ -100,6 +100,16 @@ fuzz_take(fuzz_outcome *o, jp_http1_parser *p, const char *buf, size_t len, ptrd
         FUZZ_ASSERT(h->framing <= JP_FRAMING_CHUNKED && h->content_length == 0);
     if (h->framing == JP_FRAMING_CHUNKED)
         FUZZ_ASSERT(h->version_minor == 1);
+    if (h->flags & (JP_HEAD_UPGRADE | JP_HEAD_EXPECT_CONTINUE))
+        FUZZ_ASSERT(h->version_minor == 1);
+    /* HAS_QUERY exactly when the target has a '?', and the query follows the first one. */
+    const char *qm = memchr(buf + h->target.off, '?', h->target.len);
+    FUZZ_ASSERT(!!(h->flags & JP_HEAD_HAS_QUERY) == (qm != NULL));
+    if (qm != NULL)
+        FUZZ_ASSERT(h->query.off == (uint32_t)(qm - buf) + 1 &&
+                    h->query.off + h->query.len == h->target.off + h->target.len);
+    else
+        FUZZ_ASSERT(h->query.len == 0);
     for (uint32_t i = 0; i < h->header_count; i++) {
         const jp_header *f = &h->headers[i];
         fuzz_check_span(f->name, n);

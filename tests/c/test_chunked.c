@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#include "chars.h"
 #include "chunked.h"
 #include "jp_test.h"
 
@@ -32,6 +33,24 @@ static const jp_http1_limits huge_limits = {
     .max_headers = 100,
     .max_body_size = UINT64_MAX,
     .max_chunk_line = 4096,
+};
+
+/* At the edges of the decoder's fast path: a size line of 3 bytes ("5\r\n"), a trailer
+ * section of 2 (the final CRLF alone); and one byte short of even that. */
+static const jp_http1_limits tiny_limits = {
+    .max_request_line = 8192,
+    .max_head_size = 2,
+    .max_headers = 100,
+    .max_body_size = 64,
+    .max_chunk_line = 3,
+};
+
+static const jp_http1_limits head1_limits = {
+    .max_request_line = 8192,
+    .max_head_size = 1,
+    .max_headers = 100,
+    .max_body_size = 64,
+    .max_chunk_line = 16,
 };
 
 static jp_guard guard;
@@ -231,6 +250,14 @@ static const valid_case valid_cases[] = {
     VALID_L("5;abcdefghijkl\r\nhello\r\n0\r\n\r\n", "hello", 28, &small_limits),
     VALID_L("0\r\nX: 0123456789012345678901234\r\n\r\n", "", 35, &small_limits),
     VALID_L("0000000000005\r\nhello\r\n0\r\n\r\n", "hello", 27, &small_limits),
+    /* The fast path takes a size line of up to 15 digits with no test per digit; longer ones
+     * go on digit by digit. */
+    VALID_L("00000000000000a\r\n0123456789\r\n0\r\n\r\n", "0123456789", 34, &huge_limits),
+    VALID_L("000000000000000a\r\n0123456789\r\n0\r\n\r\n", "0123456789", 35, &huge_limits),
+    VALID_L("0000000000000000a\r\n0123456789\r\n0\r\n\r\n", "0123456789", 36, &huge_limits),
+    PARTIAL_L("fffffffffffffff\r\nab", "ab", &huge_limits),
+    PARTIAL_L("1000000000000000\r\nab", "ab", &huge_limits),
+    VALID_L("5\r\nhello\r\n0\r\n\r\n", "hello", 15, &tiny_limits),
     /* The largest 64-bit size is accepted when the limit allows it. */
     PARTIAL_L("ffffffffffffffff\r\nab", "ab", &huge_limits),
     PARTIAL_L("FFFFFFFFFFFFFFFF;x=\"y\"\r\n", "", &huge_limits),
@@ -304,6 +331,12 @@ static const invalid_case invalid_cases[] = {
     BAD_L("ffffffffffffffff0\r\n", 413, "chunk size too large", &huge_limits),
     BAD_R("1000001\r\n", 413, "chunked body too large"),
     BAD_L("11\r\n", 413, "chunked body too large", &small_limits),
+    BAD_R("100000000000000\r\n", 413, "chunked body too large"),
+    BAD_L("41\r\n", 413, "chunked body too large", &tiny_limits),
+    BAD_L("05\r\nhello\r\n0\r\n\r\n", 400, "chunk size line too long", &tiny_limits),
+    BAD_L("5;a\r\nhello\r\n0\r\n\r\n", 400, "chunk size line too long", &tiny_limits),
+    BAD_L("5\r\nhello\r\n0\r\nX:\r\n\r\n", 431, "trailer section too large", &tiny_limits),
+    BAD_L("0\r\n\r\n", 431, "trailer section too large", &head1_limits),
     BAD_L("8\r\n01234567\r\n9\r\n012345678\r\n0\r\n\r\n", 413, "chunked body too large",
           &small_limits),
     BAD_L("5;abcdefghijklm\r\nhello\r\n0\r\n\r\n", 400, "chunk size line too long", &small_limits),
@@ -428,6 +461,44 @@ test_built_cases(void)
 
     outcome_free(&o);
     free(in);
+}
+
+/* Every byte value as a chunk size of one digit and of two: the decoder's digits must be
+ * exactly chars.h's HEXDIG, with their values (its size loops read a table of their own). */
+static void
+test_size_digits(void)
+{
+    unsigned char in[128];
+    outcome o;
+    outcome_init(&o, sizeof in);
+    for (int c = 0; c < 256; c++) {
+        int hex = (jp_char_class[c] & JP_C_HEX) != 0;
+        size_t value = !hex ? 0 : c <= '9' ? (size_t)(c - '0') : (size_t)((c | 0x20) - 'a' + 10);
+        for (int two = 0; two < 2; two++) {
+            char label[32];
+            snprintf(label, sizeof label, "digit 0x%02x%s", c, two ? " after 1" : "");
+            size_t n = 0, want = two ? 16 + value : value;
+            if (two)
+                in[n++] = '1';
+            in[n++] = (unsigned char)c;
+            memcpy(in + n, "\r\n", 2);
+            n += 2;
+            for (size_t i = 0; hex && i < want; i++)
+                in[n++] = (unsigned char)('a' + i % 26);
+            /* After the data the last-chunk; a size of 0 is the last-chunk itself. */
+            const char *rest = hex && want ? "\r\n0\r\n\r\n" : "\r\n";
+            memcpy(in + n, rest, strlen(rest));
+            n += strlen(rest);
+            feed_all_ways(NULL, in, n, &o, label);
+            if (hex)
+                CHECK(o.status == 0 && o.done && o.consumed == n && o.out_len == want,
+                      "%s: status %d done %d out %zu, want %zu", label, o.status, o.done, o.out_len,
+                      want);
+            else
+                CHECK(o.status == 400, "%s: status %d, want 400", label, o.status);
+        }
+    }
+    outcome_free(&o);
 }
 
 /* The return value and the data span of single calls, exactly as chunked.h describes them. */
@@ -967,6 +1038,7 @@ main(void)
     test_valid_cases();
     test_invalid_cases();
     test_built_cases();
+    test_size_digits();
     test_huge_call();
     test_random_differential();
     jp_guard_close(&guard);

@@ -1,8 +1,9 @@
 /*
  * chunked.h - streaming decoder for the chunked transfer coding (layer 0: pure C, no Python.h).
  *
- * RFC 9112 section 7.1. The decoder is a byte-at-a-time state machine in the small (chunk-size
- * lines, extensions, trailers) and a bulk copy-free span in the large (chunk data): it never
+ * RFC 9112 section 7.1. The decoder is a state machine that moves a run of bytes at a time in
+ * the small (chunk-size lines, extensions, trailers; with a fast path for the usual
+ * "<hex>CRLF" line) and reports a copy-free span in the large (chunk data): it never
  * needs earlier bytes again, so the caller may discard everything a call consumed. It does not
  * copy or modify the input; each data span it reports is a slice of the buffer passed to
  * that call, which the caller copies or hands on before discarding it.

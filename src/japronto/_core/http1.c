@@ -1226,8 +1226,10 @@ finish:
                                                HTTP1_CONN_KEEP_ALIVE;
         if (keep)
             h->flags |= JP_HEAD_KEEP_ALIVE;
+        /* RFC 9110 section 7.8: a server must ignore Upgrade in an HTTP/1.0 request. */
         if ((conn & (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE)) ==
-            (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE))
+                (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE) &&
+            h->version_minor == 1)
             h->flags |= JP_HEAD_UPGRADE;
     }
     p->_state = HTTP1_S_DONE;

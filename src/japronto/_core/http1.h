@@ -124,7 +124,7 @@ typedef enum jp_framing {
 enum {
     JP_HEAD_KEEP_ALIVE = 1u << 0,       /* the connection persists after this exchange */
     JP_HEAD_EXPECT_CONTINUE = 1u << 1,  /* Expect: 100-continue (1.1 only) */
-    JP_HEAD_UPGRADE = 1u << 2,          /* Upgrade present and Connection lists "upgrade" */
+    JP_HEAD_UPGRADE = 1u << 2,          /* 1.1 only: Upgrade present, Connection lists "upgrade" */
     JP_HEAD_HAS_QUERY = 1u << 3,        /* the target has a '?' (query may still be empty) */
     JP_HEAD_EXPECT_UNKNOWN = 1u << 4,   /* Expect with another value: the server answers 417 */
 };
