@@ -174,6 +174,39 @@ def test_first_registered_that_takes_the_method_wins():
     assert m.match("GET", "/x%2F")[0] is third  # a segment holding '/' is never a literal one
 
 
+def test_repeated_matches_give_the_same_answers_in_any_order():
+    # The matcher remembers its last literal hit; no sequence of requests may change an answer.
+    router = Router()
+    get = router.add_route("/x", handler, method="GET")
+    post = router.add_route("/x", handler, method="POST")
+    only_get = router.add_route("/g", handler, method="GET")
+    pattern = router.add_route("/{y}", handler)
+    m = router.compile()
+    expected = {
+        ("GET", "/x"): get,
+        ("POST", "/x"): post,
+        ("HEAD", "/x"): get,
+        ("PUT", "/x"): pattern,
+        ("GET", "/g"): only_get,
+        ("GET", "/x%2F"): pattern,
+        ("GET", "/%78"): get,  # the decoded path is /x
+        ("GETX", "/x"): pattern,
+        ("GE", "/x"): pattern,
+    }
+    sequence = list(expected) * 3
+    for i, (method, path) in enumerate(sequence + sequence[::-1]):
+        assert m.match(method, path)[0] is expected[method, path], (i, method, path)
+    assert m.match("POST", "/g")[0] is pattern  # /{y} takes any method
+    # Without a catch-all, a method the route lacks stays a 405 right after a hit.
+    router = Router()
+    only_get = router.add_route("/g", handler, method="GET")
+    m = router.compile()
+    for _ in range(3):
+        assert m.match("GET", "/g")[0] is only_get
+        assert m.match("POST", "/g") == (NOT_ALLOWED, b"Allow: GET, HEAD\r\n")
+        assert m.match("GET", "/g/") is None
+
+
 # --- methods ---------------------------------------------------------------------------------
 
 

@@ -107,6 +107,8 @@ typedef struct router_line {
     size_t len;
 } router_line;
 
+#define ROUTER_MEMO_METHOD 16
+
 typedef struct router_matcher {
     PyObject ob_base; /* PyObject_HEAD, spelled out so that clang-format keeps it alone */
     PyObject *spec;   /* tuple of route tuples: owns everything the tables point to */
@@ -130,6 +132,17 @@ typedef struct router_matcher {
     char *allow_scratch;       /* scratch: room for the longest possible Allow line */
     size_t n_lines, cap_lines;
     router_line *lines; /* interned Allow lines */
+
+    /* The last literal hit: keep-alive clients and pipelines ask for the same few paths again
+     * and again, and a repeat costs two short compares instead of escape scan, hash, probe and
+     * method check. Set only for a route without placeholders found on the escape-free path
+     * (so equal raw bytes mean an equal decision); memo_route points into routes, which never
+     * change while the matcher lives. */
+    const router_route *memo_route;
+    const char *memo_path; /* the route's key, owned by keys */
+    size_t memo_path_len;
+    size_t memo_method_len;
+    char memo_method[ROUTER_MEMO_METHOD];
 } router_matcher;
 
 /* A request path split into segments, decoded when it had escapes. */
@@ -493,12 +506,35 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
     jp_match_result res;
     router_path p;
     router_path_init(&p);
+    const router_route *memo = self->memo_route;
+    if (memo != NULL && path_len == self->memo_path_len && method_len == self->memo_method_len &&
+        memcmp(path, self->memo_path, path_len) == 0 &&
+        memcmp(method, self->memo_method, method_len) == 0)
+        return router_found(memo, NULL, out);
+
     if (jp_percent_find_escape(path, path_len) == path_len) {
         /* The fast path: the raw path is its own decoded form. */
         if (self->buckets != NULL) {
             const router_bucket *b = router_lookup(self, path, path_len);
-            if (b != NULL)
-                return router_resolve_bucket(self, b, method, method_len, out);
+            if (b != NULL) {
+                jp_match_result r = router_resolve_bucket(self, b, method, method_len, out);
+                if (r == JP_MATCH_FOUND && method_len <= ROUTER_MEMO_METHOD) {
+                    const router_route *hit = &self->routes[0];
+                    for (size_t i = 0; i < b->n_candidates; i++) {
+                        hit = &self->routes[b->candidates[i]];
+                        if (hit->route == out->route)
+                            break;
+                    }
+                    if (hit->route == out->route && hit->n_placeholders == 0) {
+                        self->memo_route = hit;
+                        self->memo_path = b->key;
+                        self->memo_path_len = b->key_len;
+                        self->memo_method_len = method_len;
+                        memcpy(self->memo_method, method, method_len);
+                    }
+                }
+                return r;
+            }
         }
         if (self->n_pattern_routes == 0)
             return JP_MATCH_NOT_FOUND;
@@ -547,6 +583,7 @@ router_free_tables(router_matcher *self)
     PyMem_Free(self->keys);
     PyMem_Free(self->allow_seen);
     PyMem_Free(self->allow_scratch);
+    self->memo_route = NULL; /* it points into routes */
     self->n_routes = 0;
     self->routes = NULL;
     self->segments = NULL;
