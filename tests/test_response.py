@@ -833,3 +833,25 @@ def test_no_reference_leaks():
     gc.collect()
     after = [sys.getrefcount(o) for o in objs]
     assert after == before
+
+
+def test_text_only_fast_path_builds_what_the_general_path_builds():
+    class Str(str):
+        pass
+
+    for text in ["Hello world!", "", "z\u00e9\u4e2d\U0001f600", "x" * 100_000]:
+        fast = [_core.Response(text=text), _core.Response(text)]
+        general = [
+            _core.Response(text=text, code=200),
+            _core.Response(text=text, encoding="utf-8"),
+            _core.Response(text=Str(text)),
+            _core.Response(text=text, headers=None, cookies=None),
+        ]
+        for a in fast:
+            for b in general:
+                assert ser(a) == ser(b)
+                for attr in ("code", "body", "text", "mime_type", "headers", "cookies"):
+                    assert getattr(a, attr) == getattr(b, attr), attr
+            assert a.text is text  # the str itself, not a copy
+    with pytest.raises(TypeError):
+        _core.Response(text=b"bytes are body=")

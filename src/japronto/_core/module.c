@@ -101,7 +101,8 @@ module_exec(PyObject *module)
         module_intern(&st->str_get_extra_info, "get_extra_info") < 0 ||
         module_intern(&st->str_add_done_callback, "add_done_callback") < 0 ||
         module_intern(&st->str_create_task, "create_task") < 0 ||
-        module_intern(&st->str_cancel, "cancel") < 0)
+        module_intern(&st->str_cancel, "cancel") < 0 ||
+        module_intern(&st->str_text, "text") < 0)
         return -1;
     if ((st->headers_class = module_import_attr("japronto.headers", "Headers")) == NULL ||
         (st->unquote = module_import_attr("urllib.parse", "unquote")) == NULL)
@@ -147,6 +148,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->str_add_done_callback);
     Py_CLEAR(st->str_create_task);
     Py_CLEAR(st->str_cancel);
+    Py_CLEAR(st->str_text);
     return 0;
 }
 

@@ -834,6 +834,48 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
     "text", "code", "body", "json", "mime_type", "encoding", "headers", "cookies",
 };
 
+/* A new, empty 200 response: PyObject_GC_New neither zeroes nor tracks, so every field is set
+ * here, and the caller tracks it only if it comes to hold user objects (headers, cookies: the
+ * only possible cycles), so the common one costs the collector nothing. Not subclassable, so
+ * the size is fixed. */
+static response_object *
+response_alloc(PyTypeObject *type)
+{
+    response_object *self = PyObject_GC_New(response_object, type);
+    if (self == NULL)
+        return NULL;
+    self->code = 200;
+    self->kind = RESPONSE_KIND_NONE;
+    self->ctype = RESPONSE_CT_NONE;
+    self->flags = 0;
+    self->body = NULL;
+    self->body_len = 0;
+    self->payload = self->text = self->mime_type = self->encoding = NULL;
+    self->headers = self->cookies = NULL;
+    self->ctype_len = 0;
+    self->fields = (jp_buffer)JP_BUFFER_INIT;
+    return self;
+}
+
+/* Response(text=<str>) and Response(<str>), by far the most common calls: what
+ * response_build does for them, without its general argument handling. */
+static PyObject *
+response_build_text(jp_state *st, PyObject *text)
+{
+    response_object *self = response_alloc(st->response_type);
+    if (self == NULL)
+        return NULL;
+    self->kind = RESPONSE_KIND_TEXT;
+    self->ctype = RESPONSE_CT_TEXT_UTF8;
+    Py_INCREF(text);
+    self->text = text;
+    if (response_set_payload(self, text) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
 /* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
  * object is allocated first and every field set empty, so every later failure can simply
  * Py_DECREF it. */
@@ -858,22 +900,9 @@ response_build(jp_state *st, PyObject *const *argv)
         PyErr_SetString(PyExc_RuntimeError, "japronto._core is not initialised");
         return NULL;
     }
-    /* PyObject_GC_New neither zeroes nor tracks: every field is set here, and only a response
-     * holding user objects (headers, cookies: the only possible cycles) is tracked, so the
-     * common one costs the collector nothing. Not subclassable, so the size is fixed. */
-    response_object *self = PyObject_GC_New(response_object, type);
+    response_object *self = response_alloc(type);
     if (self == NULL)
         return NULL;
-    self->code = 200;
-    self->kind = 0;
-    self->ctype = 0;
-    self->flags = 0;
-    self->body = NULL;
-    self->body_len = 0;
-    self->payload = self->text = self->mime_type = self->encoding = NULL;
-    self->headers = self->cookies = NULL;
-    self->ctype_len = 0;
-    self->fields = (jp_buffer)JP_BUFFER_INIT;
     if (headers != NULL || cookies != NULL)
         PyObject_GC_Track(self);
     Py_XINCREF(headers);
@@ -1059,6 +1088,13 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
 {
     PyObject *values[RESPONSE_NARGS] = {NULL};
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    /* Keyword names come interned from the caller's code object, so a pointer compare
+     * recognises text=; any other spelling takes the general path, with the same result. */
+    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
+        PyTuple_GET_ITEM(kwnames, 0) == st->str_text && PyUnicode_CheckExact(args[0]))
+        return response_build_text(st, args[0]);
+    if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0]))
+        return response_build_text(st, args[0]);
     if (nargs > RESPONSE_NARGS) {
         PyErr_Format(PyExc_TypeError,
                      "Response() takes at most %d positional arguments (%zd given)", RESPONSE_NARGS,

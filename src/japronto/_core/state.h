@@ -74,6 +74,7 @@ typedef struct jp_state {
     PyObject *str_add_done_callback;
     PyObject *str_create_task;
     PyObject *str_cancel;
+    PyObject *str_text;
 
     /* The cached Date line, refreshed at most once a second by the protocol. */
     jp_date_cache date;
