@@ -10,6 +10,8 @@
                       request.agent (property extensions, one renamed)
 /done                 registers two done-callbacks; async
 /done-count           JSON: how many done-callbacks ran, with the paths they saw
+/keep                 stores the request object and answers "kept"
+/kept                 JSON of what the stored requests show now: path, query, headers, body
 """
 
 import json
@@ -77,6 +79,27 @@ def done_count(request):
     return request.Response(json=DONE)
 
 
+KEPT = []
+
+
+def keep(request):
+    KEPT.append(request)
+    return request.Response(text="kept")
+
+
+def kept(request):
+    out = [
+        {
+            "path": r.path,
+            "query_string": r.query_string,
+            "x_marker": r.headers.get("X-Marker"),
+            "body": r.body.decode("latin-1") if r.body is not None else None,
+        }
+        for r in KEPT
+    ]
+    return request.Response(json=out)
+
+
 def extended(request):
     return request.Response(text=f"{request.greet('you')} | {request.ua} | {request.agent}")
 
@@ -95,6 +118,8 @@ r.add_route("/introspect", introspect)
 r.add_route("/extended", extended)
 r.add_route("/done", done)
 r.add_route("/done-count", done_count)
+r.add_route("/keep", keep)
+r.add_route("/kept", kept)
 
 if __name__ == "__main__":
     import sys

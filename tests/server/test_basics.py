@@ -145,6 +145,26 @@ def test_done_callbacks_run_once_after_the_response(routes):
     assert ran == [["first", "/done"], ["second", "/done"]] * 2
 
 
+def test_a_request_kept_by_the_handler_stays_intact(routes):
+    # The server reuses its read buffer once a handler returns; a request object the handler
+    # kept must have been given its own copy of its bytes.
+    sent = []
+    for i in range(3):
+        with routes.conn() as c:
+            body = (b"body-%d-" % i) * 50
+            c.send(
+                build_request("POST", f"/keep?n={i}", [("X-Marker", f"m{i}")], body=body)
+                + b"".join(build_request("GET", f"/filler/{j}?{'z' * 300}") for j in range(20))
+            )
+            assert c.response().text == "kept"
+            c.responses(20)
+        sent.append({"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}",
+                     "body": body.decode()})
+    with routes.conn() as c:
+        c.send(build_request("GET", "/kept"))
+        assert c.response().json() == sent
+
+
 def test_handler_sees_the_request_as_sent(echo):
     req = build_request(
         "PATCH",

@@ -634,11 +634,15 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         result = PyObject_Vectorcall(self->not_found, &request, 1, NULL);
 
     if (self->closed) {
-        /* The handler closed the connection under us; nothing is written any more. */
-        Py_XDECREF(result);
-        PyErr_Clear();
-        Py_DECREF(request);
-        return 0;
+        /* The connection was lost under the handler: nothing is written any more. A failure is
+         * still handled (rendered aside and dropped) so that the application logs it. */
+        jp_buffer dropped = JP_BUFFER_INIT;
+        if (result == NULL || !jp_response_check(self->st, result))
+            (void)protocol_render(self, request, result, &ctx, &dropped);
+        else
+            Py_DECREF(result);
+        jp_buffer_free(&dropped);
+        goto done;
     }
 
     if (result != NULL && protocol_is_awaitable(result)) {
@@ -654,6 +658,12 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         }
         Py_DECREF(r);
         if (self->closed) {
+            /* Lost while the task was being set up: connection_lost cancelled the queue, and
+             * this task was not in it yet. */
+            PyObject *c = PyObject_CallMethodNoArgs(task, self->st->str_cancel);
+            if (c == NULL)
+                PyErr_WriteUnraisable(task);
+            Py_XDECREF(c);
             Py_DECREF(task);
             goto done;
         }
