@@ -107,6 +107,12 @@ module_exec(PyObject *module)
     if ((st->headers_class = module_import_attr("japronto.headers", "Headers")) == NULL ||
         (st->unquote = module_import_attr("urllib.parse", "unquote")) == NULL)
         return -1;
+    for (int i = 0; i < JP_RH_COUNT; i++) {
+        st->request_helpers[i] =
+            module_import_attr("japronto.request_helpers", jp_request_helper_names[i]);
+        if (st->request_helpers[i] == NULL)
+            return -1;
+    }
     if (jp_response_setup(module, st) < 0 || jp_router_setup(module, st) < 0 ||
         jp_request_setup(module, st) < 0 || jp_protocol_setup(module, st) < 0)
         return -1;
@@ -125,6 +131,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->headers_class);
     Py_VISIT(st->unquote);
+    for (int i = 0; i < JP_RH_COUNT; i++)
+        Py_VISIT(st->request_helpers[i]);
     return 0;
 }
 
@@ -140,6 +148,8 @@ module_clear(PyObject *module)
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->headers_class);
     Py_CLEAR(st->unquote);
+    for (int i = 0; i < JP_RH_COUNT; i++)
+        Py_CLEAR(st->request_helpers[i]);
     Py_CLEAR(st->str_write);
     Py_CLEAR(st->str_pause_reading);
     Py_CLEAR(st->str_resume_reading);

@@ -6,7 +6,11 @@
  *
  * Laziness: a Request made for a handler that reads nothing costs one object and a copy of the
  * parsed head (spans, not strings). Every attribute that needs a Python object makes it on
- * first access and keeps it; `headers`, `path` and `body` are the usual ones.
+ * first access and keeps it; `headers`, `path` and `body` are the usual ones. The attributes
+ * that parse something (query, text, json, form, files, cookies, hostname, ...) are computed by
+ * Python functions (japronto.request_helpers) and kept in one dict, `derived`, keyed by the
+ * function: one pointer in the struct for all of them keeps a Request under pymalloc's limit,
+ * and a handler that reads none of them pays nothing.
  *
  * Invariants:
  *   - base points at head.head_len bytes of head followed, for a Content-Length body, by
@@ -48,6 +52,7 @@ typedef struct request {
     PyObject *body;
     PyObject *extra;
     PyObject *done_callbacks; /* list, or NULL */
+    PyObject *derived;        /* dict {request_helpers function: its result}, or NULL */
 } request;
 
 #define REQUEST(op) ((request *)(op))
@@ -69,7 +74,7 @@ request_fill(request *self, const char *base, const jp_request_head *head, size_
     self->route = Py_XNewRef(route);
     self->match_dict = match_dict;
     self->method = self->path = self->query_string = self->headers = NULL;
-    self->body = self->extra = self->done_callbacks = NULL;
+    self->body = self->extra = self->done_callbacks = self->derived = NULL;
     uint32_t n = head->header_count;
     self->hdrs = self->hdrs_inline;
     if (n > REQUEST_INLINE_HEADERS) {
@@ -129,6 +134,7 @@ request_recycle_fields(request *self)
     Py_CLEAR(self->body);
     Py_CLEAR(self->extra);
     Py_CLEAR(self->done_callbacks);
+    Py_CLEAR(self->derived);
     if (self->hdrs != self->hdrs_inline)
         PyMem_Free(self->hdrs);
     self->hdrs = self->hdrs_inline;
@@ -419,6 +425,54 @@ request_get_extra(PyObject *op, void *closure)
     return Py_NewRef(self->extra);
 }
 
+const char *const jp_request_helper_names[JP_RH_COUNT] = {
+    [JP_RH_QUERY] = "get_query",
+    [JP_RH_QUERY_ALL] = "get_query_all",
+    [JP_RH_TEXT] = "get_text",
+    [JP_RH_JSON] = "get_json",
+    [JP_RH_MIME_TYPE] = "get_mime_type",
+    [JP_RH_ENCODING] = "get_encoding",
+    [JP_RH_FORM_DATA] = "get_form_data",
+    [JP_RH_FORM] = "get_form",
+    [JP_RH_FORM_ALL] = "get_form_all",
+    [JP_RH_FILES] = "get_files",
+    [JP_RH_COOKIES] = "get_cookies",
+    [JP_RH_HOSTNAME] = "get_hostname",
+    [JP_RH_PORT] = "get_port",
+};
+
+/* closure is the JP_RH_* index. The function may read other attributes of the request
+ * (text reads encoding), so `derived` is looked at again after the call. An exception is not
+ * cached: the next access calls again and raises again. */
+static PyObject *
+request_get_derived(PyObject *op, void *closure)
+{
+    request *self = REQUEST(op);
+    PyObject *fn = self->st->request_helpers[(intptr_t)closure];
+    if (self->derived != NULL) {
+        PyObject *v = PyDict_GetItemWithError(self->derived, fn);
+        if (v != NULL)
+            return Py_NewRef(v);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    PyObject *v = PyObject_CallOneArg(fn, op);
+    if (v == NULL)
+        return NULL;
+    if (self->derived == NULL && (self->derived = PyDict_New()) == NULL) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    if (PyDict_SetItem(self->derived, fn, v) < 0) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+#define REQUEST_DERIVED(name, index, doc)                                                     \
+    {name, request_get_derived, NULL, doc, (void *)(intptr_t)(index)}
+
 static PyGetSetDef request_getset[] = {
     {"method", request_get_method, NULL, "The method as sent: 'GET', 'POST', ...", NULL},
     {"path", request_get_path, NULL, "The percent-decoded path, without the query.", NULL},
@@ -438,6 +492,38 @@ static PyGetSetDef request_getset[] = {
     {"app", request_get_app, NULL, "The Application.", NULL},
     {"route", request_get_route, NULL, "The matched Route, or None.", NULL},
     {"extra", request_get_extra, NULL, "A dict for the application's own data.", NULL},
+    /* Computed by japronto.request_helpers; docs/request.md has the details. */
+    REQUEST_DERIVED("query", JP_RH_QUERY,
+                    "The query as a dict of str (percent-decoded, UTF-8); a repeated name "
+                    "gives its last value. {} without a query."),
+    REQUEST_DERIVED("query_all", JP_RH_QUERY_ALL,
+                    "Every (name, value) pair of the query, in order."),
+    REQUEST_DERIVED("text", JP_RH_TEXT,
+                    "The body decoded with the request charset (default utf-8), or None; "
+                    "BodyDecodeError (a ValueError) when it cannot be decoded."),
+    REQUEST_DERIVED("json", JP_RH_JSON,
+                    "The body parsed as JSON; None when the body is absent or empty; "
+                    "JSONBodyError (a ValueError) when it is not JSON."),
+    REQUEST_DERIVED("mime_type", JP_RH_MIME_TYPE,
+                    "The Content-Type without parameters, lower-cased, or None."),
+    REQUEST_DERIVED("encoding", JP_RH_ENCODING,
+                    "The charset parameter of Content-Type, lower-cased, or None."),
+    REQUEST_DERIVED("_form_data", JP_RH_FORM_DATA,
+                    "Internal: (form fields, files) of the body, parsed once."),
+    REQUEST_DERIVED("form", JP_RH_FORM,
+                    "Fields of a urlencoded or multipart/form-data body as a dict of str (a "
+                    "repeated name gives its last value); {} for other bodies."),
+    REQUEST_DERIVED("form_all", JP_RH_FORM_ALL,
+                    "Every (name, value) field of the form body, in order."),
+    REQUEST_DERIVED("files", JP_RH_FILES,
+                    "Files of a multipart/form-data body: {name: UploadedFile(.name, .type, "
+                    ".body)}; {} for other bodies."),
+    REQUEST_DERIVED("cookies", JP_RH_COOKIES,
+                    "The request cookies as a dict of str; malformed pairs are skipped."),
+    REQUEST_DERIVED("hostname", JP_RH_HOSTNAME,
+                    "The host of the Host header, lower-cased, without brackets, or None."),
+    REQUEST_DERIVED("port", JP_RH_PORT,
+                    "The port of the Host header as an int, or None when it gives none."),
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -491,6 +577,7 @@ request_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->body);
     Py_VISIT(self->extra);
     Py_VISIT(self->done_callbacks);
+    Py_VISIT(self->derived);
     return 0;
 }
 
@@ -508,6 +595,7 @@ request_clear(PyObject *op)
     Py_CLEAR(self->body);
     Py_CLEAR(self->extra);
     Py_CLEAR(self->done_callbacks);
+    Py_CLEAR(self->derived);
     return 0;
 }
 

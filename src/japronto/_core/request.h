@@ -19,6 +19,9 @@
 #include "http1.h"
 #include "state.h"
 
+/* The names of the functions in japronto.request_helpers, by JP_RH_* index (state.h). */
+extern const char *const jp_request_helper_names[JP_RH_COUNT];
+
 /* Creates the Request type (not exported to users by name). */
 int jp_request_setup(PyObject *module, jp_state *st);
 

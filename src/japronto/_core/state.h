@@ -52,6 +52,25 @@ PyModule_AddObjectRef(PyObject *module, const char *name, PyObject *value)
 #define JP_TPFLAGS_DISALLOW_INSTANTIATION 0
 #endif
 
+/* The Request attributes computed in Python, by japronto.request_helpers.get_<name>(request)
+ * (request.c caches each result in the request; module.c imports the functions). */
+enum {
+    JP_RH_QUERY,
+    JP_RH_QUERY_ALL,
+    JP_RH_TEXT,
+    JP_RH_JSON,
+    JP_RH_MIME_TYPE,
+    JP_RH_ENCODING,
+    JP_RH_FORM_DATA, /* (fields, files) parsed once for the three below */
+    JP_RH_FORM,
+    JP_RH_FORM_ALL,
+    JP_RH_FILES,
+    JP_RH_COOKIES,
+    JP_RH_HOSTNAME,
+    JP_RH_PORT,
+    JP_RH_COUNT
+};
+
 typedef struct jp_state {
     /* Heap types. */
     PyTypeObject *protocol_type; /* protocol.c: the connection */
@@ -64,6 +83,7 @@ typedef struct jp_state {
     PyObject *json_dumps; /* callable(obj) -> str or bytes: json.dumps or a faster encoder */
     PyObject *headers_class; /* japronto.headers.Headers: made from a list of (name, value) */
     PyObject *unquote;       /* urllib.parse.unquote: percent-decoding of unusual paths */
+    PyObject *request_helpers[JP_RH_COUNT]; /* request_helpers.get_<name>, by JP_RH_* */
 
     /* Interned attribute names, made once. */
     PyObject *str_write;
