@@ -1,0 +1,429 @@
+"""japronto.request_helpers: the Python side of the parsed Request attributes, unit-tested on
+raw values and on a stand-in request (the C Request calls the same get_<name> functions; the
+black-box tests in tests/server/test_request_attrs.py cover that path)."""
+
+import hashlib
+from urllib.parse import parse_qsl, quote
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from japronto import Headers
+from japronto import request_helpers as rh
+
+
+class FakeRequest:
+    """query_string, body and headers as given; every other attribute through
+    request_helpers.get_<name>, cached like the C Request caches it."""
+
+    def __init__(self, query_string=None, body=None, headers=()):
+        self.query_string = query_string
+        self.body = body
+        self.headers = Headers(headers)
+
+    def __getattr__(self, name):
+        value = getattr(rh, "get" + name if name.startswith("_") else "get_" + name)(self)
+        setattr(self, name, value)
+        return value
+
+
+def req(**kw):
+    return FakeRequest(**kw)
+
+
+def ctype(value, body):
+    return FakeRequest(body=body, headers=[("Content-Type", value)])
+
+
+# ---- query ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "qs, pairs",
+    [
+        (None, []),
+        ("", []),
+        ("a=1", [("a", "1")]),
+        ("a=1&b=2&a=3", [("a", "1"), ("b", "2"), ("a", "3")]),
+        ("a", [("a", "")]),
+        ("a=", [("a", "")]),
+        ("=v", [("", "v")]),
+        ("&&a=1&&", [("a", "1")]),
+        ("a=1;b=2", [("a", "1;b=2")]),  # ';' is not a separator
+        ("a=x+y%20z", [("a", "x y z")]),
+        ("a%2Bb=c%26d", [("a+b", "c&d")]),
+        ("k=%C3%A9t%C3%A9", [("k", "été")]),
+        ("k=%FF", [("k", "\ufffd")]),  # not UTF-8: replaced
+        ("k=%zz%4", [("k", "%zz%4")]),  # bad escapes kept as is
+        ("a=b=c", [("a", "b=c")]),
+    ],
+)
+def test_query_pairs(qs, pairs):
+    r = req(query_string=qs)
+    assert r.query_all == pairs
+    assert r.query == dict(pairs)
+    if qs is not None:
+        assert pairs == parse_qsl(qs, keep_blank_values=True)
+
+
+def test_query_repeated_name_last_wins_all_kept():
+    r = req(query_string="x=1&x=2&y=0&x=3")
+    assert r.query == {"x": "3", "y": "0"}
+    assert [v for k, v in r.query_all if k == "x"] == ["1", "2", "3"]
+
+
+SAFE = st.text(alphabet="abcXYZ019-_.~ é/&=+%?#", max_size=8)
+
+
+@given(st.lists(st.tuples(SAFE, SAFE), max_size=6))
+def test_query_round_trips_like_parse_qsl(pairs):
+    qs = "&".join(quote(k, safe="") + "=" + quote(v, safe="") for k, v in pairs)
+    got = rh.parse_urlencoded(qs)
+    assert got == parse_qsl(qs, keep_blank_values=True)
+    assert got == [(k, v) for k, v in pairs if qs]
+
+
+def test_urlencoded_field_limit():
+    assert len(rh.parse_urlencoded("a&" * 5, max_fields=5)) == 5
+    with pytest.raises(rh.FormError, match="more than 5"):
+        rh.parse_urlencoded("a&" * 6, max_fields=5)
+
+
+# ---- Content-Type, text, json ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, mime, params",
+    [
+        (None, None, {}),
+        ("", None, {}),
+        ("text/plain", "text/plain", {}),
+        ("Text/HTML; Charset=UTF-8", "text/html", {"charset": "UTF-8"}),
+        ('multipart/form-data; boundary="a b;c"', "multipart/form-data", {"boundary": "a b;c"}),
+        ('a/b; x="q\\"uote"; y = 2 ', "a/b", {"x": 'q"uote', "y": "2"}),
+        ("a/b; junk; c=1", "a/b", {"c": "1"}),  # a piece without '=' is skipped
+        (";charset=utf-8", None, {"charset": "utf-8"}),
+    ],
+)
+def test_parse_content_type(value, mime, params):
+    assert rh.parse_content_type(value) == (mime, params)
+
+
+def test_mime_type_and_encoding():
+    r = ctype("Application/JSON; charset=UTF-8", b"{}")
+    assert (r.mime_type, r.encoding) == ("application/json", "utf-8")
+    r = req(body=b"x")
+    assert (r.mime_type, r.encoding) == (None, None)
+    r = ctype("text/plain", b"x")
+    assert (r.mime_type, r.encoding) == ("text/plain", None)
+
+
+def test_text_charsets():
+    assert req(body=None).text is None
+    assert req(body=b"").text == ""
+    assert req(body="été".encode()).text == "été"  # default utf-8
+    assert ctype("text/plain; charset=latin-1", "été".encode("latin-1")).text == "été"
+    assert ctype("text/plain; charset=utf-16", "hé".encode("utf-16")).text == "hé"
+    assert ctype('text/plain; charset="cp1252"', b"\x80").text == "€"
+
+
+def test_text_errors_are_value_errors():
+    with pytest.raises(rh.BodyDecodeError, match="not valid utf-8.*byte 1") as e:
+        _ = req(body=b"a\xff").text
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(rh.BodyDecodeError, match="unknown charset 'no-such'"):
+        _ = ctype("text/plain; charset=no-such", b"a").text
+
+
+def test_json():
+    assert req(body=None).json is None
+    assert req(body=b"").json is None
+    assert req(body=b"null").json is None
+    assert req(body=b' {"a": [1, 2.5, "\\u00e9"]} ').json == {"a": [1, 2.5, "é"]}
+    assert ctype("application/json; charset=utf-16", '{"k": "é"}'.encode("utf-16")).json == {
+        "k": "é"
+    }
+
+
+@pytest.mark.parametrize("body", [b"{bad", b"[1,", b"{} {}", b"nul", b'"a', b"[" * 100000])
+def test_bad_json_raises_json_body_error(body):
+    with pytest.raises(rh.JSONBodyError, match="not valid JSON") as e:
+        _ = req(body=body).json
+    assert isinstance(e.value, ValueError) and isinstance(e.value, rh.BodyDecodeError)
+
+
+def test_json_on_undecodable_body():
+    with pytest.raises(rh.BodyDecodeError):
+        _ = req(body=b'"\xff"').json
+
+
+# ---- form and multipart ----------------------------------------------------------------------
+
+
+def test_urlencoded_form():
+    r = ctype("application/x-www-form-urlencoded", b"a=1&b=%C3%A9+x&a=2&c")
+    assert r.form == {"a": "2", "b": "é x", "c": ""}
+    assert r.form_all == [("a", "1"), ("b", "é x"), ("a", "2"), ("c", "")]
+    assert r.files == {}
+
+
+def test_urlencoded_form_charset_and_raw_bytes():
+    r = ctype("application/x-www-form-urlencoded; charset=latin-1", b"a=%E9")
+    assert r.form == {"a": "é"}
+    r = ctype("application/x-www-form-urlencoded", "a=é".encode())  # raw UTF-8, not escaped
+    assert r.form == {"a": "é"}
+    r = ctype("application/x-www-form-urlencoded; charset=bogus", b"a=%C3%A9")
+    assert r.form == {"a": "é"}  # an unknown charset falls back to utf-8
+
+
+def test_urlencoded_form_too_many_fields():
+    r = ctype("application/x-www-form-urlencoded", b"a=1&" * (rh.MAX_FORM_FIELDS + 1))
+    with pytest.raises(rh.FormError):
+        _ = r.form
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        (None, b"a=1"),
+        ("text/plain", b"a=1"),
+        ("application/json", b'{"a": 1}'),
+        ("application/x-www-form-urlencoded", None),
+        ("multipart/form-data; boundary=x", b""),
+    ],
+)
+def test_form_and_files_empty_for_other_bodies(content_type, body):
+    headers = [("Content-Type", content_type)] if content_type else []
+    r = req(body=body, headers=headers)
+    assert r.form == {} and r.form_all == [] and r.files == {}
+
+
+B = "----jpBoundary7MA4YWxk"
+
+
+def multipart(*parts, boundary=B, preamble=b"", epilogue=b""):
+    """parts: (headers list, content bytes)."""
+    out = preamble
+    for headers, content in parts:
+        out += b"--" + boundary.encode() + b"\r\n"
+        out += b"".join(f"{k}: {v}\r\n".encode() for k, v in headers)
+        out += b"\r\n" + content + b"\r\n"
+    return out + b"--" + boundary.encode() + b"--\r\n" + epilogue
+
+
+def field(name, value, **extra):
+    return ([("Content-Disposition", f'form-data; name="{name}"')] + list(extra.items()), value)
+
+
+def file(name, filename, content, ctype="application/octet-stream"):
+    return (
+        [
+            ("Content-Disposition", f'form-data; name="{name}"; filename="{filename}"'),
+            ("Content-Type", ctype),
+        ],
+        content,
+    )
+
+
+PNG = bytes(range(256)) * 3 + b"\r\n--" + B.encode()[:-1] + b"\r\n"  # a near-boundary inside
+
+
+def test_multipart_two_files_and_fields():
+    body = multipart(
+        field("title", "été".encode()),
+        file("doc", "a.txt", b"hello\r\nworld\r\n", "text/plain"),
+        field("tag", b"x"),
+        file("image", "pic ü.png", PNG, "image/png"),
+        field("tag", b"y"),
+        field("empty", b""),
+        preamble=b"ignored preamble\r\n",
+        epilogue=b"ignored epilogue",
+    )
+    r = ctype(f"multipart/form-data; boundary={B}", body)
+    assert r.form == {"title": "été", "tag": "y", "empty": ""}
+    assert r.form_all == [("title", "été"), ("tag", "x"), ("tag", "y"), ("empty", "")]
+    assert set(r.files) == {"doc", "image"}
+    doc, img = r.files["doc"], r.files["image"]
+    assert (doc.name, doc.type, doc.body) == ("a.txt", "text/plain", b"hello\r\nworld\r\n")
+    assert (img.name, img.type) == ("pic ü.png", "image/png")
+    assert hashlib.sha256(img.body).digest() == hashlib.sha256(PNG).digest()
+    assert r._form_data is r._form_data  # parsed once
+
+
+def test_multipart_details():
+    body = multipart(
+        ([("content-disposition", "Form-Data; name=plain; filename*=UTF-8''%E2%82%AC.txt")], b"1"),
+        ([("Content-Disposition", 'form-data; name="n"; filename=""')], b""),
+        (
+            [
+                ("Content-Disposition", 'form-data; name="l1"'),
+                ("Content-Type", "text/plain; charset=latin-1"),
+            ],
+            b"\xe9",
+        ),
+        ([("Content-Disposition", 'form-data; name="q\\"x"')], b"v"),
+    )
+    fields, files = rh.parse_multipart(body, B)
+    assert fields == [("l1", "é"), ('q"x', "v")]
+    assert [(n, f.name, f.type) for n, f in files] == [
+        ("plain", "€.txt", "application/octet-stream"),
+        ("n", "", "application/octet-stream"),
+    ]
+    # A part with no headers at all has no Content-Disposition.
+    with pytest.raises(rh.MultipartError, match="no Content-Disposition"):
+        rh.parse_multipart(b"--b\r\n\r\nx\r\n--b--", "b")
+    # Transport padding after a delimiter is allowed; no final CRLF is needed.
+    fields, _ = rh.parse_multipart(
+        b"--b  \r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b--", "b"
+    )
+    assert fields == [("a", "1")]
+
+
+@pytest.mark.parametrize(
+    "content_type, body, message",
+    [
+        ("multipart/form-data", b"--b\r\n", "without a boundary"),
+        ("multipart/form-data; boundary=", b"--b\r\n", "without a boundary"),
+        ("multipart/form-data; boundary=" + "x" * 71, b"--x", "longer than 70"),
+        ("multipart/form-data; boundary=b", b"no delimiter here", "no boundary delimiter"),
+        ("multipart/form-data; boundary=b", b"--b", "ends after a boundary"),
+        ("multipart/form-data; boundary=b", b"--bjunk\r\n", "unexpected bytes"),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nnever closed",
+            "unterminated",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nnot final\r\n--b\r\n",
+            "unterminated",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; name=a\r\n--b--",
+            "headers are not terminated",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nno colon here\r\n\r\nx\r\n--b--",
+            "malformed part header",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; name=a\r\n folded\r\n\r\nx\r\n--b--",
+            "malformed part header",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--",
+            "no Content-Disposition",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--b--",
+            "not form-data",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data; filename=a\r\n\r\nx\r\n--b--",
+            "no name parameter",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nX: " + b"y" * 20000 + b"\r\n\r\nx\r\n--b--",
+            "exceed",
+        ),
+    ],
+)
+def test_malformed_multipart(content_type, body, message):
+    r = ctype(content_type, body)
+    for attr in ("form", "form_all", "files"):
+        with pytest.raises(rh.MultipartError, match=message) as e:
+            getattr(r, attr)
+        assert isinstance(e.value, ValueError) and isinstance(e.value, rh.FormError)
+
+
+def test_multipart_non_ascii_boundary():
+    with pytest.raises(rh.MultipartError, match="not ASCII"):
+        rh.parse_multipart(b"--\xe9", "é")
+
+
+def test_multipart_part_limit():
+    body = multipart(*[field(f"f{i}", b"v") for i in range(11)])
+    assert len(rh.parse_multipart(body, B, max_parts=11)[0]) == 11
+    with pytest.raises(rh.MultipartError, match="more than 10 parts"):
+        rh.parse_multipart(body, B, max_parts=10)
+    body = multipart(*[field("f", b"") for i in range(rh.MAX_FORM_FIELDS + 1)])
+    with pytest.raises(rh.MultipartError, match="more than 1000 parts"):
+        _ = ctype(f"multipart/form-data; boundary={B}", body).form
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c d"]), st.binary(max_size=40)), max_size=5))
+def test_multipart_round_trip(parts):
+    body = multipart(*[file(n, "f", c) for n, c in parts])
+    fields, files = rh.parse_multipart(body, B)
+    assert fields == [] and [(n, f.body) for n, f in files] == parts
+
+
+def test_uploaded_file():
+    f = rh.UploadedFile("a.txt", "text/plain", b"x")
+    assert f == rh.UploadedFile("a.txt", "text/plain", b"x") and f != 1
+    assert "a.txt" in repr(f) and "1 bytes" in repr(f)
+
+
+# ---- cookies -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers, cookies",
+    [
+        ([], {}),
+        (["a=1"], {"a": "1"}),
+        (["a=1; b=2", "c=3"], {"a": "1", "b": "2", "c": "3"}),
+        (['a="quoted value"; b=""'], {"a": "quoted value", "b": ""}),
+        (["a=1; a=2"], {"a": "1"}),  # first wins
+        (["junk; =nameless; a=1; b c=2; d=x=y;;"], {"a": "1", "d": "x=y"}),
+        (["path=/; expires=never"], {"path": "/", "expires": "never"}),  # just names here
+        (['a="\\101"; b=%20'], {"a": "\\101", "b": "%20"}),  # as sent, no unescaping
+        (["é=1; ok=é".encode().decode("latin-1")], {"ok": "é"}),
+        (["\x00\x01;;;====;"], {}),
+    ],
+)
+def test_cookies(headers, cookies):
+    assert rh.parse_cookies(headers) == cookies
+    r = req(headers=[("Cookie", h) for h in headers])
+    assert r.cookies == cookies
+
+
+# ---- Host ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        (None, (None, None)),
+        ("", (None, None)),
+        ("example.com", ("example.com", None)),
+        ("Example.COM:8080", ("example.com", 8080)),
+        ("example.com:", ("example.com", None)),
+        ("example.com:0", ("example.com", 0)),
+        ("example.com:65535", ("example.com", 65535)),
+        ("example.com:65536", ("example.com", None)),
+        ("example.com:0000000080", ("example.com", None)),
+        ("127.0.0.1:80", ("127.0.0.1", 80)),
+        ("[::1]", ("::1", None)),
+        ("[::1]:8080", ("::1", 8080)),
+        ("[2001:DB8::1]:443", ("2001:db8::1", 443)),
+        ("[fe80::1%25eth0]:1", ("fe80::1%25eth0", 1)),
+        ("::1", (None, None)),
+        ("[::1", (None, None)),
+        ("example.com:abc", (None, None)),
+        ("a:1:2", (None, None)),
+        (":8080", (None, None)),
+    ],
+)
+def test_host(host, expected):
+    assert rh.parse_host(host) == expected
+    r = req(headers=[("Host", host)] if host is not None else [])
+    assert (r.hostname, r.port) == expected
