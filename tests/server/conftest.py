@@ -253,3 +253,8 @@ def pytest_runtest_makereport(item, call):
                     server.stderr_tail(),
                 )
             )
+
+
+@pytest.fixture
+def attrs_app(start_server) -> Server:
+    return start_server("attrs")
