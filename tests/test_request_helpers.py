@@ -427,3 +427,11 @@ def test_host(host, expected):
     assert rh.parse_host(host) == expected
     r = req(headers=[("Host", host)] if host is not None else [])
     assert (r.hostname, r.port) == expected
+
+
+def test_errors_and_uploaded_file_are_exported_by_the_package():
+    import japronto
+
+    for name in ("BodyDecodeError", "JSONBodyError", "FormError", "MultipartError", "UploadedFile"):
+        assert getattr(japronto, name) is getattr(rh, name)
+        assert name in japronto.__all__

@@ -1,8 +1,9 @@
 """japronto: a screaming-fast asynchronous HTTP toolkit whose server is written in C.
 
 The engine is the C extension ``japronto._core``; this package is the thin Python shell
-around it: ``Application`` (app.py), the ``Router`` (router.py) and the request ``Headers``
-mapping (headers.py).
+around it: ``Application`` (app.py), the ``Router`` (router.py), the request ``Headers``
+mapping (headers.py) and the parsing behind ``request.query``, ``.json``, ``.form`` ...
+(request_helpers.py, with the ValueError subclasses those raise).
 """
 
 from importlib.metadata import PackageNotFoundError
@@ -12,6 +13,13 @@ from . import _core
 from ._core import Request, Response
 from .app import Application
 from .headers import Headers
+from .request_helpers import (
+    BodyDecodeError,
+    FormError,
+    JSONBodyError,
+    MultipartError,
+    UploadedFile,
+)
 from .router import Route, RouteNotFoundException, Router
 
 try:
@@ -21,12 +29,17 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "Application",
+    "BodyDecodeError",
+    "FormError",
     "Headers",
+    "JSONBodyError",
+    "MultipartError",
     "Request",
     "Response",
     "Route",
     "RouteNotFoundException",
     "Router",
+    "UploadedFile",
     "__version__",
     "simd_path",
 ]
