@@ -7,10 +7,13 @@
  * field limit, which is at most headers_cap). The only globals are immutable tables.
  *
  * Invariants:
- *   - Every read is inside buf[0..end), where end = min(len, limits->max_head_size), and
- *     inside the request line also below its start + limits->max_request_line. The vector
- *     scanners load 32 bytes only while 32 remain, and near the end load the last 32 bytes of
- *     the buffer backwards (never past it), so input flush against a no-access page is safe.
+ *   - Every read is inside buf[0..end), where end = min(len, limits->max_head_size). The
+ *     general code reads the request line only below its start + limits->max_request_line;
+ *     the fresh path's request line may load a block that reaches past that limit (never
+ *     past end), and then takes nothing from it unless the line ends inside the limit. The
+ *     vector scanners load 32 bytes only while 32 remain, and near the end load the last 32
+ *     bytes of the buffer backwards (never past it), so input flush against a no-access page
+ *     is safe.
  *   - Bytes below p->_scan were validated by an earlier call and are never scanned again;
  *     each state resumes from p->_scan, so a head trickled one byte at a time costs O(1) per
  *     call. Across calls the only bytes looked at again are the at most ten of an incomplete
@@ -18,17 +21,23 @@
  *     read twice (the fast loop gives up on it, the line-by-line code takes it), and a
  *     value's leading OWS is skipped when its line completes: a constant factor, never a
  *     rescan per call.
- *   - The answer depends only on the bytes, never on how they were split over calls: a scan
- *     never looks past the bound set by the limits, so a limit error and a syntax error past
- *     that bound cannot swap places when the same bytes arrive in pieces. Fast paths that
- *     need several bytes fall back to byte-wise code that gives the same answer and reason.
- *   - The whole parse loop is written once (http1_parse_impl, always inlined) and
- *     instantiated twice: http1_parse_scalar, and http1_parse_avx2 compiled for AVX2. The
- *     choice is made once per jp_http1_parse() call from p->simd, so no line pays for an
- *     indirect call, and both instances share every rule of the grammar.
+ *   - The answer depends only on the bytes, never on how they were split over calls: no
+ *     byte past the bound set by the limits decides anything, so a limit error and a syntax
+ *     error past that bound cannot swap places when the same bytes arrive in pieces. Fast
+ *     paths that need several bytes fall back to byte-wise code that gives the same answer
+ *     and reason.
+ *   - The general parse loop is written once (http1_parse_impl, always inlined) and
+ *     instantiated twice: http1_general_scalar, and http1_general_avx2 compiled for AVX2. A
+ *     new request takes the fresh path first (http1_fresh_*, also once per level), which
+ *     keeps no rule of its own: it hands whatever it does not finish to the general code at
+ *     a line boundary. The level is chosen once per jp_http1_parse() call from p->simd, so
+ *     no line pays for an indirect call, and both levels share every rule of the grammar.
+ *   - jp_http1_parser_reset() clears only what a parse reads before writing it; every field
+ *     of the head that http1.h lets a caller read after a success is written by that parse.
  */
 #include "http1.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "chars.h"
@@ -264,28 +273,125 @@ http1_scan_target_scalar(const char *buf, size_t pos, size_t end, uint32_t *qpos
 
 #if JP_HAVE_X86_SIMD
 
-#define HTTP1_B(x) ((char)(x))
+#define HTTP1_X8(c) (c), (c), (c), (c), (c), (c), (c), (c)
+#define HTTP1_X32(c) HTTP1_X8(c), HTTP1_X8(c), HTTP1_X8(c), HTTP1_X8(c)
 
-/* Bit i set where byte i of v is not a tchar. Each tchar has a high nibble in 2..7; the
- * first table gives, per low nibble, the set of high nibbles that make a tchar (one bit per
- * high nibble), the second maps a high nibble to its bit (zero for 0, 1 and 8..15), so their
- * AND is non-zero exactly for tchars. */
-JP_TARGET_AVX2 static inline uint32_t
-http1_nontchar_mask_avx2(__m256i v)
+/* The vector constants, read from memory. An instruction takes one as its operand, where
+ * _mm256_set1_epi8() becomes a move and a broadcast at every use the compiler does not hoist
+ * (each call of a scanner that finds its byte in the first block). The tchar tables: each
+ * tchar has a high nibble in 2..7; tchar_lo gives, per low nibble, the set of high nibbles
+ * that make a tchar (one bit per high nibble), tchar_hi maps a high nibble to its bit (zero
+ * for 0, 1 and 8..15), so their AND is non-zero exactly for tchars. Both are repeated in the
+ * two 128-bit lanes, as vpshufb looks up within a lane. */
+static const struct {
+    uint8_t tchar_lo[32], tchar_hi[32], line_lo[32], line_hi[32], nibble[32], ctl_max[32], del[32],
+        space[32], hash[32], qmark[32], one[32], ctl_bias[32];
+} __attribute__((aligned(32))) http1_vc = {
+    .tchar_lo = {0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf8, 0xf8, 0xf4,
+                 0x54, 0xd0, 0x54, 0xf4, 0x70, 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc,
+                 0xfc, 0xfc, 0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70},
+    .tchar_hi = {0, 0, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0, 0, 0, 0, 0, 0, 0, 0,
+                 0, 0, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0, 0, 0, 0, 0, 0, 0, 0},
+    /* The classes of a field line's bytes, in the same way: tchar_lo >> 2 and tchar_hi >> 2
+     * give one bit per tchar high nibble in bits 0-5; bit 7 is set in every line_lo entry
+     * and for high nibbles 0 and 1 (the CTLs), bit 6 only for low nibble F and high nibble 7
+     * (DEL). See http1_line_masks_k. */
+    .line_lo = {0xba, 0xbf, 0xbe, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbe, 0xbe, 0xbd,
+                0x95, 0xb4, 0x95, 0xbd, 0xdc, 0xba, 0xbf, 0xbe, 0xbf, 0xbf, 0xbf,
+                0xbf, 0xbf, 0xbe, 0xbe, 0xbd, 0x95, 0xb4, 0x95, 0xbd, 0xdc},
+    .line_hi = {0x80, 0x80, 0x01, 0x02, 0x04, 0x08, 0x10, 0x60, 0, 0, 0, 0, 0, 0, 0, 0,
+                0x80, 0x80, 0x01, 0x02, 0x04, 0x08, 0x10, 0x60, 0, 0, 0, 0, 0, 0, 0, 0},
+    .nibble = {HTTP1_X32(0x0F)},
+    .ctl_max = {HTTP1_X32(0x1F)},
+    .del = {HTTP1_X32(0x7F)},
+    .space = {HTTP1_X32(0x20)},
+    .hash = {HTTP1_X32('#')},
+    .qmark = {HTTP1_X32('?')},
+    .one = {HTTP1_X32(1)},
+    .ctl_bias = {HTTP1_X32(0x40)},
+};
+
+/* GCC folds a load from a table it can see into the constant, and then builds a splat with a
+ * move and a broadcast at each use, even inside a loop. Read through a pointer laundered by
+ * an empty asm, the constants stay loads: most become the memory operand of the instruction
+ * that uses them, the others are loaded once. */
+HTTP1_INLINE const void *
+http1_vc_base(void)
 {
-    const __m256i lo_tab = _mm256_setr_epi8(
-        HTTP1_B(0xe8), HTTP1_B(0xfc), HTTP1_B(0xf8), HTTP1_B(0xfc), HTTP1_B(0xfc), HTTP1_B(0xfc),
-        HTTP1_B(0xfc), HTTP1_B(0xfc), HTTP1_B(0xf8), HTTP1_B(0xf8), HTTP1_B(0xf4), HTTP1_B(0x54),
-        HTTP1_B(0xd0), HTTP1_B(0x54), HTTP1_B(0xf4), HTTP1_B(0x70), HTTP1_B(0xe8), HTTP1_B(0xfc),
-        HTTP1_B(0xf8), HTTP1_B(0xfc), HTTP1_B(0xfc), HTTP1_B(0xfc), HTTP1_B(0xfc), HTTP1_B(0xfc),
-        HTTP1_B(0xf8), HTTP1_B(0xf8), HTTP1_B(0xf4), HTTP1_B(0x54), HTTP1_B(0xd0), HTTP1_B(0x54),
-        HTTP1_B(0xf4), HTTP1_B(0x70));
-    const __m256i hi_tab =
-        _mm256_setr_epi8(0, 0, 0x04, 0x08, 0x10, 0x20, 0x40, HTTP1_B(0x80), 0, 0, 0, 0, 0, 0, 0, 0,
-                         0, 0, 0x04, 0x08, 0x10, 0x20, 0x40, HTTP1_B(0x80), 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
-    __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nibble));
-    __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+    const void *vc = &http1_vc;
+    __asm__("" : "+r"(vc));
+    return vc;
+}
+
+#define HTTP1_VC(name)                                                                             \
+    _mm256_load_si256((const __m256i *)(const void *)((const char *)http1_vc_base() +              \
+                                                      offsetof(__typeof__(http1_vc), name)))
+
+/* The constants of the masks below, for a loop to keep in registers: loads through the
+ * laundered pointer may alias any store, so the compiler would not hoist them itself. */
+typedef struct http1_vk {
+    __m256i tchar_lo, tchar_hi, nibble, ctl_max, del;
+} http1_vk;
+
+JP_TARGET_AVX2 static inline http1_vk
+http1_vk_load(void)
+{
+    http1_vk k = {HTTP1_VC(tchar_lo), HTTP1_VC(tchar_hi), HTTP1_VC(nibble), HTTP1_VC(ctl_max),
+                  HTTP1_VC(del)};
+    return k;
+}
+
+typedef struct http1_vk_line {
+    __m256i lo, hi, nibble, one, ctl_bias;
+} http1_vk_line;
+
+JP_TARGET_AVX2 static inline http1_vk_line
+http1_vk_line_load(void)
+{
+    http1_vk_line k = {HTTP1_VC(line_lo), HTTP1_VC(line_hi), HTTP1_VC(nibble), HTTP1_VC(one),
+                       HTTP1_VC(ctl_bias)};
+    return k;
+}
+
+/* Both masks of a field line's block from one pair of lookups: t = line_lo[low nibble] &
+ * line_hi[high nibble] is, for a tchar, its high nibble's bit (1 to 0x20); for a CTL 0x80;
+ * for DEL 0x40; for any other byte 0 (bytes from 0x80 look up 0, as in the tchar tables).
+ * So t + 0x40 has its high bit set exactly for CTL and DEL, and t < 1 as a signed byte
+ * exactly for the bytes that are neither a tchar nor DEL. *name_end thus lets DEL through,
+ * which *ctl catches: a DEL before the colon is the first CTL bit, which the line loop
+ * requires to be the CR of a CRLF. */
+JP_TARGET_AVX2 static inline __m256i
+http1_line_class_k(__m256i v, const http1_vk_line *k)
+{
+    __m256i lo = _mm256_shuffle_epi8(k->lo, v);
+    __m256i hi = _mm256_shuffle_epi8(k->hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), k->nibble));
+    return _mm256_and_si256(lo, hi);
+}
+
+JP_TARGET_AVX2 static inline void
+http1_line_masks_k(__m256i v, const http1_vk_line *k, uint32_t *name_end, uint32_t *ctl)
+{
+    __m256i t = http1_line_class_k(v, k);
+    *name_end = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(k->one, t));
+    *ctl = (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(t, k->ctl_bias));
+}
+
+/* The CTL and DEL bytes of a block, by the same classes. */
+JP_TARGET_AVX2 static inline uint32_t
+http1_line_ctl_k(__m256i v, const http1_vk_line *k)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(http1_line_class_k(v, k), k->ctl_bias));
+}
+
+/* Bit i set where byte i of v is not a tchar. The low nibble indexes tchar_lo without a
+ * mask: vpshufb gives 0 for an index with its high bit set, and no byte from 0x80 is a
+ * tchar. */
+JP_TARGET_AVX2 static inline uint32_t
+http1_nontchar_mask_k(__m256i v, const http1_vk *k)
+{
+    __m256i lo = _mm256_shuffle_epi8(k->tchar_lo, v);
+    __m256i hi =
+        _mm256_shuffle_epi8(k->tchar_hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), k->nibble));
     __m256i t = _mm256_and_si256(lo, hi);
     return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(t, _mm256_setzero_si256()));
 }
@@ -294,11 +400,18 @@ http1_nontchar_mask_avx2(__m256i v)
  * value: taking it out costs two more instructions on every block, while tabs are rare, so
  * the scanners step over a flagged HTAB instead. */
 JP_TARGET_AVX2 static inline uint32_t
-http1_ctl_mask_avx2(__m256i v)
+http1_ctl_mask_k(__m256i v, const http1_vk *k)
 {
-    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1F)), v);
-    __m256i del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F));
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, k->ctl_max), v);
+    __m256i del = _mm256_cmpeq_epi8(v, k->del);
     return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(ctl, del));
+}
+
+JP_TARGET_AVX2 static inline uint32_t
+http1_nontchar_mask_avx2(__m256i v)
+{
+    http1_vk k = http1_vk_load();
+    return http1_nontchar_mask_k(v, &k);
 }
 
 /* Bit i set where byte i may not appear in a request-target. A signed compare with 0x20
@@ -306,10 +419,16 @@ http1_ctl_mask_avx2(__m256i v)
 JP_TARGET_AVX2 static inline uint32_t
 http1_nontarget_mask_avx2(__m256i v)
 {
-    __m256i good = _mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x20));
-    __m256i bad = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F)),
-                                  _mm256_cmpeq_epi8(v, _mm256_set1_epi8('#')));
-    return (uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(bad, good)) ^ 0xFFFFFFFFu;
+    __m256i good = _mm256_cmpgt_epi8(v, HTTP1_VC(space));
+    __m256i bad =
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, HTTP1_VC(del)), _mm256_cmpeq_epi8(v, HTTP1_VC(hash)));
+    return ~(uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(bad, good));
+}
+
+JP_TARGET_AVX2 static inline uint32_t
+http1_qmark_mask_avx2(__m256i v)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, HTTP1_VC(qmark)));
 }
 
 JP_TARGET_AVX2 static inline __m256i
@@ -336,12 +455,12 @@ http1_scan_name_avx2(const char *buf, size_t pos, size_t end)
 }
 
 JP_TARGET_AVX2 static inline size_t
-http1_scan_value_avx2(const char *buf, size_t pos, size_t end)
+http1_scan_value_k(const char *buf, size_t pos, size_t end, const http1_vk *k)
 {
     for (;;) {
         uint32_t m;
         while (end - pos >= 32) {
-            m = http1_ctl_mask_avx2(http1_load256(buf + pos));
+            m = http1_ctl_mask_k(http1_load256(buf + pos), k);
             if (m) {
                 pos += (size_t)__builtin_ctz(m);
                 goto found;
@@ -352,7 +471,7 @@ http1_scan_value_avx2(const char *buf, size_t pos, size_t end)
             return pos;
         if (end < 32)
             return http1_scan_value_scalar(buf, pos, end);
-        m = http1_ctl_mask_avx2(http1_load256(buf + end - 32)) >> (32 - (end - pos));
+        m = http1_ctl_mask_k(http1_load256(buf + end - 32), k) >> (32 - (end - pos));
         if (!m)
             return end;
         pos += (size_t)__builtin_ctz(m);
@@ -363,72 +482,58 @@ http1_scan_value_avx2(const char *buf, size_t pos, size_t end)
     }
 }
 
-/* Records in *qpos the first '?' among the lanes of v kept by `keep` (the lanes before the
- * byte that ends the target), lane 0 being offset base. Called only while none is known. */
-JP_TARGET_AVX2 static inline void
-http1_note_query_avx2(__m256i v, uint32_t keep, size_t base, uint32_t *qpos)
+JP_TARGET_AVX2 static inline size_t
+http1_scan_value_avx2(const char *buf, size_t pos, size_t end)
 {
-    uint32_t q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
-    q &= keep;
-    if (q)
-        *qpos = (uint32_t)(base + (size_t)__builtin_ctz(q));
-}
-
-/* Lanes below the first set bit of m (all lanes if m is 0). */
-HTTP1_INLINE uint32_t
-http1_below_first(uint32_t m)
-{
-    return m ? (m & -m) - 1u : 0xFFFFFFFFu;
+    http1_vk k = http1_vk_load();
+    return http1_scan_value_k(buf, pos, end, &k);
 }
 
 JP_TARGET_AVX2 static inline size_t
 http1_scan_target_avx2(const char *buf, size_t pos, size_t end, uint32_t *qpos)
 {
-    while (end - pos >= 32) {
-        __m256i v = http1_load256(buf + pos);
-        uint32_t m = http1_nontarget_mask_avx2(v);
-        if (*qpos == HTTP1_NO_QUERY)
-            http1_note_query_avx2(v, http1_below_first(m), pos, qpos);
-        if (m)
-            return pos + (size_t)__builtin_ctz(m);
-        pos += 32;
-    }
-    if (pos == end)
-        return pos;
     if (end < 32)
         return http1_scan_target_scalar(buf, pos, end, qpos);
-    size_t skip = 32 - (end - pos);
-    __m256i v = http1_load256(buf + end - 32);
-    uint32_t m = http1_nontarget_mask_avx2(v) >> skip;
-    if (*qpos == HTTP1_NO_QUERY) {
-        uint32_t q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
-        q = (q >> skip) & http1_below_first(m);
-        if (q)
-            *qpos = (uint32_t)(pos + (size_t)__builtin_ctz(q));
+    for (;;) {
+        uint32_t m, q;
+        unsigned skip = 0;
+        if (HTTP1_LIKELY(end - pos >= 32)) {
+            __m256i v = http1_load256(buf + pos);
+            m = http1_nontarget_mask_avx2(v);
+            q = http1_qmark_mask_avx2(v);
+        } else {
+            if (pos == end)
+                return pos;
+            skip = (unsigned)(32 - (end - pos));
+            __m256i v = http1_load256(buf + end - 32);
+            m = http1_nontarget_mask_avx2(v) >> skip;
+            q = http1_qmark_mask_avx2(v) >> skip;
+        }
+        /* The first '?' before the byte that ends the target (all of the block if none
+         * does: bzhi keeps every bit for an index of 32), while none is known. */
+        unsigned k = _tzcnt_u32(m);
+        q = _bzhi_u32(q, k);
+        if (q && *qpos == HTTP1_NO_QUERY)
+            *qpos = (uint32_t)(pos + _tzcnt_u32(q));
+        if (m)
+            return pos + k;
+        pos += 32 - skip;
     }
-    return m ? pos + (size_t)__builtin_ctz(m) : end;
 }
 
-/* The first bytes of a field line, from one load: returns the offset of the first non-tchar
- * from pos (32 if none in the block), and in *ctl the CTL/DEL bytes of the same block, bit i
- * for buf[pos + i]. Near the end it loads the last 32 bytes of the buffer instead, so the
- * masks then cover only the end - pos bytes that exist (the caller checks end >= 32). */
-JP_TARGET_AVX2 static inline size_t
-http1_line_block_avx2(const char *buf, size_t pos, size_t end, uint32_t *ctl)
+/* The usual target, from one block: 32 bytes from pos must be in the buffer. Returns the
+ * offset from pos of the byte that ends the target, 32 if none does (the caller goes on with
+ * http1_scan_target_avx2 from there), and sets *qpos to its first '?', if any (so *qpos must
+ * be HTTP1_NO_QUERY on entry). */
+JP_TARGET_AVX2 static inline unsigned
+http1_target_block_avx2(const char *buf, size_t pos, uint32_t *qpos)
 {
-    uint32_t m, c;
-    if (HTTP1_LIKELY(end - pos >= 32)) {
-        __m256i v = http1_load256(buf + pos);
-        m = http1_nontchar_mask_avx2(v);
-        c = http1_ctl_mask_avx2(v);
-    } else {
-        unsigned skip = (unsigned)(32 - (end - pos));
-        __m256i v = http1_load256(buf + end - 32);
-        m = http1_nontchar_mask_avx2(v) >> skip;
-        c = http1_ctl_mask_avx2(v) >> skip;
-    }
-    *ctl = c;
-    return m ? (size_t)__builtin_ctz(m) : 32;
+    __m256i v = http1_load256(buf + pos);
+    unsigned k = _tzcnt_u32(http1_nontarget_mask_avx2(v));
+    uint32_t q = _bzhi_u32(http1_qmark_mask_avx2(v), k);
+    if (q)
+        *qpos = (uint32_t)(pos + _tzcnt_u32(q));
+    return k;
 }
 
 #endif /* JP_HAVE_X86_SIMD */
@@ -472,7 +577,7 @@ http1_scan_target(const char *buf, size_t pos, size_t end, uint32_t *qpos, const
 /* Recognising names and values.                                                             */
 
 /* The method's id. Methods are case-sensitive, so the comparison is exact. */
-static uint8_t
+HTTP1_INLINE uint8_t
 http1_method_id(const char *s, size_t n)
 {
     switch (n) {
@@ -712,11 +817,12 @@ http1_content_length(jp_http1_parser *p, const char *s, size_t n, const char **r
 }
 
 /* Acts on a recognised field other than Host (counted in the loop) once its line is
- * complete. Returns 0, or the status with *reason set. Rare next to the scans, so it stays
- * out of line. */
+ * complete. Returns 0, or the status with p->error_reason set (so that no caller keeps its
+ * reason in memory for this call). Rare next to the scans, so it stays out of line. */
 static __attribute__((noinline)) uint16_t
-http1_field_apply(jp_http1_parser *p, const char *buf, const jp_header *hd, const char **reason)
+http1_field_apply(jp_http1_parser *p, const char *buf, const jp_header *hd)
 {
+    const char **reason = &p->error_reason;
     const char *v = buf + hd->value.off;
     size_t n = hd->value.len;
     switch (hd->id) {
@@ -785,25 +891,12 @@ http1_version_slow(const char *s, size_t avail, uint8_t *minor, const char **rea
     return 1;
 }
 
-/* Fills path, query and HAS_QUERY from the complete target; qpos is its first '?'. */
-static void
-http1_split_target(jp_request_head *h, const char *buf, uint32_t qpos)
+/* The path of a target that does not start with '/', which ends at qoff (its '?' or its
+ * end). Out of line: origin-form is the usual case by far. */
+static __attribute__((noinline)) void
+http1_split_absolute(jp_request_head *h, const char *buf, uint32_t qoff)
 {
-    uint32_t off = h->target.off, tend = off + h->target.len;
-    uint32_t qoff = qpos == HTTP1_NO_QUERY ? tend : qpos;
-    if (qpos != HTTP1_NO_QUERY) {
-        h->flags |= JP_HEAD_HAS_QUERY;
-        h->query.off = qpos + 1;
-        h->query.len = tend - qpos - 1;
-    } else {
-        h->query.off = tend;
-        h->query.len = 0;
-    }
-    if (buf[off] == '/') {
-        h->path.off = off;
-        h->path.len = qoff - off;
-        return;
-    }
+    uint32_t off = h->target.off;
     h->path.off = off;
     h->path.len = 0;
     /* absolute-form: scheme "://" authority [path]. The scheme is ALPHA *(ALPHA / DIGIT /
@@ -825,27 +918,37 @@ http1_split_target(jp_request_head *h, const char *buf, uint32_t qpos)
     h->path.len = qoff - i;
 }
 
+/* Fills path, query and HAS_QUERY from the complete target; qpos is its first '?'. */
+HTTP1_INLINE void
+http1_split_target(jp_request_head *h, const char *buf, uint32_t qpos)
+{
+    uint32_t off = h->target.off, tend = off + h->target.len;
+    uint32_t qoff = qpos == HTTP1_NO_QUERY ? tend : qpos;
+    if (qpos != HTTP1_NO_QUERY) {
+        h->flags |= JP_HEAD_HAS_QUERY;
+        h->query.off = qpos + 1;
+        h->query.len = tend - qpos - 1;
+    } else {
+        h->query.off = tend;
+        h->query.len = 0;
+    }
+    if (HTTP1_LIKELY(buf[off] == '/')) {
+        h->path.off = off;
+        h->path.len = qoff - off;
+        return;
+    }
+    http1_split_absolute(h, buf, qoff);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The parse loop.                                                                            */
 
-HTTP1_INLINE size_t
-http1_line_block(const char *buf, size_t pos, size_t end, uint32_t *ctl, const int level)
-{
-#if JP_HAVE_X86_SIMD
-    if (level == JP_SIMD_AVX2)
-        return http1_line_block_avx2(buf, pos, end, ctl);
-#endif
-    (void)buf, (void)pos, (void)end, (void)level;
-    *ctl = 0;
-    return 32;
-}
-
-/* Stores a complete field line: the name ends at colon, the CR at cr. Leading and trailing
- * OWS are not part of the value. The line ends in CR, which is not OWS, so the forward skip
- * needs no bound; backwards, any byte up to 0x20 in a valid value is SP or HTAB, so one
- * compare rules out the usual case. Returns the field's id. */
-HTTP1_INLINE uint32_t
-http1_store_field(jp_header *hd, const char *buf, size_t ls, size_t colon, size_t cr)
+/* Stores the value of a complete field line whose name ends at colon and which ends in the
+ * CR at cr. Leading and trailing OWS are not part of the value. The line ends in CR, which
+ * is not OWS, so the forward skip needs no bound; backwards, any byte up to 0x20 in a valid
+ * value is SP or HTAB, so one compare rules out the usual case. */
+HTTP1_INLINE void
+http1_store_value(jp_header *hd, const char *buf, size_t colon, size_t cr)
 {
     size_t vs = colon + 1, ve = cr;
     if (HTTP1_LIKELY(buf[vs] == ' '))
@@ -856,81 +959,218 @@ http1_store_field(jp_header *hd, const char *buf, size_t ls, size_t colon, size_
     if (HTTP1_UNLIKELY((unsigned char)buf[ve - 1] <= ' '))
         while (ve > vs && http1_is_ows((unsigned char)buf[ve - 1]))
             ve--;
-    hd->name.off = (uint32_t)ls;
-    hd->name.len = (uint32_t)(colon - ls);
     hd->value.off = (uint32_t)vs;
     hd->value.len = (uint32_t)(ve - vs);
+}
+
+/* The same, out of line, for the AVX2 loop, which tests the usual value first. */
+static __attribute__((noinline)) void
+http1_store_value_slow(jp_header *hd, const char *buf, size_t colon, size_t cr)
+{
+    http1_store_value(hd, buf, colon, cr);
+}
+
+/* Stores a complete field line starting at ls. Returns the field's id. */
+HTTP1_INLINE uint32_t
+http1_store_field(jp_header *hd, const char *buf, size_t ls, size_t colon, size_t cr)
+{
+    http1_store_value(hd, buf, colon, cr);
+    hd->name.off = (uint32_t)ls;
+    hd->name.len = (uint32_t)(colon - ls);
     return hd->id = http1_header_id(buf + ls, colon - ls);
 }
 
+/* Acts on a stored field: counts Host, and hands the other recognised fields but
+ * Content-Type and Cookie to http1_field_apply, except the most common of them, a lone
+ * "Connection: keep-alive", which is folded in here without a call. Returns 0, or the status
+ * with p->error_reason set. */
+HTTP1_INLINE uint16_t
+http1_field_act(jp_http1_parser *p, const char *buf, const jp_header *hd, uint32_t id)
+{
+    if (id == JP_H_HOST) {
+        /* _host_count is 0 or 1 here: a second Host ends the parse. */
+        if (HTTP1_UNLIKELY(p->_host_count != 0)) {
+            p->error_reason = "duplicate Host";
+            return 400;
+        }
+        p->_host_count = 1;
+        return 0;
+    }
+    if (HTTP1_LIKELY(id - 1u >= JP_H_CONTENT_TYPE - 1u))
+        return 0;
+    if (id == JP_H_CONNECTION && http1_is_keep_alive(buf + hd->value.off, hd->value.len)) {
+        p->_conn_flags |= HTTP1_CONN_KEEP_ALIVE;
+        return 0;
+    }
+    return http1_field_apply(p, buf, hd);
+}
+
 enum { HTTP1_FAST_STOP, HTTP1_FAST_DONE, HTTP1_FAST_ERROR };
+
+#if JP_HAVE_X86_SIMD
+/* http1_fields_fast for AVX2, called with end >= 32 and *nh_io < max_fields. One load and
+ * one pair of lookups (http1_line_masks_k) give a line's name and, from its first CTL, the
+ * CR that ends it. While more than 32 bytes remain the block needs no bound: the name's end
+ * and the CR are inside it, so below end - 1. The last line or two of a head that ends the
+ * buffer are read from the block that ends at `end`, with the lanes past the end cleared and
+ * a CR in the last byte (its LF not there) dropped too. The rest of each line is the same
+ * work as in the scalar loop, but its steps are laid out for few registers and branches. */
+JP_TARGET_AVX2 static inline int
+http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t end, uint32_t *nh_io,
+                  uint32_t max_fields, uint16_t *status)
+{
+    size_t pos = *pos_io;
+    uint32_t nh = *nh_io;
+    jp_header *hd = p->head.headers + nh;
+    jp_header *const hd_end = p->head.headers + max_fields;
+    const size_t full_end = end - 32;
+    const http1_vk_line k = http1_vk_line_load();
+    for (;;) {
+        uint32_t m, ctl;
+        size_t colon, cr;
+        if (HTTP1_LIKELY(pos < full_end)) {
+            /* No non-tchar in the block puts colon at pos + 32, still inside the buffer:
+             * a name of exactly 32 bytes is taken, a longer one fails the ':' test. */
+            http1_line_masks_k(http1_load256(buf + pos), &k, &m, &ctl);
+        } else {
+            /* Near the end of a buffer that the head ends, the usual next line is the
+             * empty one: tested first, it needs no block. */
+            if (end - pos >= 2 && http1_load16(buf + pos) == http1_load16("\r\n"))
+                goto done;
+            if (pos == end)
+                break;
+            unsigned skip = (unsigned)(32 - (end - pos));
+            http1_line_masks_k(http1_load256(buf + end - 32), &k, &m, &ctl);
+            m >>= skip;
+            ctl = _bzhi_u32(ctl >> skip, (unsigned)(end - pos - 1));
+            /* A name that runs to the end: the general code waits for more. */
+            if (m == 0)
+                break;
+        }
+        colon = pos + _tzcnt_u32(m);
+        /* No name: the empty line that ends the head, or something for the general code. */
+        if (HTTP1_UNLIKELY(colon == pos)) {
+            if (end - pos >= 2 && http1_load16(buf + pos) == http1_load16("\r\n"))
+                goto done;
+            break;
+        }
+        if (HTTP1_UNLIKELY(buf[colon] != ':' || hd == hd_end))
+            break;
+        /* Stored now, in its own block, so that the compiler does not pack the four spans
+         * into a vector first; if the line then goes to the general code, that code stores
+         * it again. */
+        hd->name.off = (uint32_t)pos;
+        hd->name.len = (uint32_t)(colon - pos);
+        /* The first CTL or DEL of the block ends the line. A name holds none, and one that
+         * the name mask let through (a DEL) comes before the colon, so it is no CRLF and the
+         * test below gives the line to the general code. */
+        if (HTTP1_LIKELY(ctl != 0)) {
+            cr = pos + _tzcnt_u32(ctl);
+        } else {
+            /* A long value: whole blocks with the same constants while they fit, the
+             * first CTL ends it (a tab too: the general code takes that line); near the
+             * end of the buffer the scanner that reads its last block backwards. The tail
+             * block ends the buffer: with no CTL in it the line is not all there. */
+            if (pos >= full_end)
+                goto stop;
+            cr = pos + 32;
+            for (;;) {
+                if (HTTP1_UNLIKELY(cr >= full_end)) {
+                    cr = http1_scan_value_avx2(buf, cr, end);
+                    if (end - cr < 2)
+                        goto stop;
+                    break;
+                }
+                ctl = http1_line_ctl_k(http1_load256(buf + cr), &k);
+                if (ctl) {
+                    cr += _tzcnt_u32(ctl);
+                    break;
+                }
+                cr += 32;
+            }
+        }
+        if (HTTP1_UNLIKELY(http1_load16(buf + cr) != http1_load16("\r\n")))
+            break;
+        /* The usual value: one SP after the colon, and no OWS before the CR (the line
+         * holds no CTL before its CR, so OWS here is SP alone). The rest is trimmed out of
+         * line: inlined, its loads were shared with these tests and cost them registers. */
+        if (HTTP1_LIKELY(buf[colon + 1] == ' ' && (unsigned char)buf[colon + 2] > ' ' &&
+                         (unsigned char)buf[cr - 1] > ' ')) {
+            hd->value.off = (uint32_t)(colon + 2);
+            hd->value.len = (uint32_t)(cr - colon - 2);
+        } else {
+            http1_store_value_slow(hd, buf, colon, cr);
+        }
+        uint32_t id = http1_header_id(buf + pos, colon - pos);
+        hd->id = id;
+        uint16_t st = http1_field_act(p, buf, hd, id);
+        if (HTTP1_UNLIKELY(st != 0)) {
+            *status = st;
+            *pos_io = pos;
+            *nh_io = nh;
+            return HTTP1_FAST_ERROR;
+        }
+        hd++;
+        nh++;
+        pos = cr + 2;
+    }
+stop:
+    *pos_io = pos;
+    *nh_io = nh;
+    return HTTP1_FAST_STOP;
+done:
+    *pos_io = pos + 2;
+    *nh_io = nh;
+    return HTTP1_FAST_DONE;
+}
+#endif
 
 /* The field lines of a head that is all there, in a tight loop: each line must start with a
  * tchar, have its name end in ':' and its value end in CRLF inside the buffer. At anything
  * else (an incomplete line, a tab, any error, the field limit) it stops at the start of that
  * line and the general code takes over from there, so this loop holds no rule of its own but
  * the ones it shares with that code, and it never needs to produce an error message except
- * from http1_field_apply. It returns HTTP1_FAST_DONE after the final CRLF. Written as a real
- * loop, apart from the state machine, so that its constants and counters stay in registers.
- * The AVX2 instance reads a line's name and the start of its value with one load. */
+ * from http1_field_act (in p->error_reason). It returns HTTP1_FAST_DONE after the final
+ * CRLF. Written as a real loop, apart from the state machine, so that its constants and
+ * counters stay in registers. */
 HTTP1_INLINE int
 http1_fields_fast(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t end, uint32_t *nh_io,
-                  uint32_t max_fields, uint16_t *status, const char **reason, const int level)
+                  uint32_t max_fields, uint16_t *status, const int level)
 {
+#if JP_HAVE_X86_SIMD
+    /* The loop needs a block in the buffer and room for a field; the general code takes the
+     * head otherwise (a short one, the limit reached, or no array at all). */
+    if (level == JP_SIMD_AVX2) {
+        if (end < 32 || *nh_io >= max_fields)
+            return HTTP1_FAST_STOP;
+        return http1_fields_avx2(p, buf, pos_io, end, nh_io, max_fields, status);
+    }
+#endif
     jp_header *const headers = p->head.headers;
     size_t pos = *pos_io;
     uint32_t nh = *nh_io;
     int rc = HTTP1_FAST_STOP;
-    if (level != JP_SIMD_SCALAR && end < 32)
-        return rc;
     while (HTTP1_LIKELY(pos < end)) {
-        unsigned char c = (unsigned char)buf[pos];
-        size_t colon, cr;
-        if (HTTP1_UNLIKELY(c <= ' ')) {
-            if (c == '\r' && pos + 1 < end && buf[pos + 1] == '\n') {
+        size_t colon = http1_scan_name(buf, pos, end, level);
+        /* No name: the empty line that ends the head, or something for the general code. */
+        if (HTTP1_UNLIKELY(colon == pos)) {
+            if (end - pos >= 2 && http1_load16(buf + pos) == http1_load16("\r\n")) {
                 pos += 2;
                 rc = HTTP1_FAST_DONE;
             }
             break;
         }
-        if (HTTP1_UNLIKELY(nh >= max_fields))
+        if (HTTP1_UNLIKELY(colon >= end || buf[colon] != ':' || nh >= max_fields))
             break;
-        if (level != JP_SIMD_SCALAR) {
-            uint32_t ctl;
-            size_t k = http1_line_block(buf, pos, end, &ctl, level);
-            if (HTTP1_UNLIKELY(k >= 32 || k >= end - pos || buf[pos + k] != ':' || k == 0))
-                break;
-            colon = pos + k;
-            /* A valid name holds no CTL, so the first CTL of the block is past the colon
-             * without masking: the next line's start does not wait for the name scan. */
-            if (HTTP1_LIKELY(ctl != 0))
-                cr = pos + (size_t)__builtin_ctz(ctl);
-            else if (end - pos > 32)
-                cr = http1_scan_value(buf, pos + 32, end, level);
-            else
-                break;
-        } else {
-            colon = http1_scan_name(buf, pos, end, level);
-            if (HTTP1_UNLIKELY(colon >= end || buf[colon] != ':' || colon == pos))
-                break;
-            cr = http1_scan_value(buf, colon + 1, end, level);
-        }
-        if (HTTP1_UNLIKELY(cr + 1 >= end || buf[cr] != '\r' || buf[cr + 1] != '\n'))
+        size_t cr = http1_scan_value(buf, colon + 1, end, level);
+        if (HTTP1_UNLIKELY(end - cr < 2 || http1_load16(buf + cr) != http1_load16("\r\n")))
             break;
-        uint32_t id = http1_store_field(&headers[nh], buf, pos, colon, cr);
-        if (id == JP_H_HOST) {
-            if (HTTP1_UNLIKELY(++p->_host_count > 1)) {
-                *reason = "duplicate Host";
-                rc = HTTP1_FAST_ERROR;
-                break;
-            }
-        } else if (HTTP1_UNLIKELY(id - 1u < JP_H_CONTENT_TYPE - 1u)) {
-            uint16_t st = http1_field_apply(p, buf, &headers[nh], reason);
-            if (st) {
-                *status = st;
-                rc = HTTP1_FAST_ERROR;
-                break;
-            }
+        jp_header *hd = &headers[nh];
+        uint16_t st = http1_field_act(p, buf, hd, http1_store_field(hd, buf, pos, colon, cr));
+        if (HTTP1_UNLIKELY(st != 0)) {
+            *status = st;
+            rc = HTTP1_FAST_ERROR;
+            break;
         }
         nh++;
         pos = cr + 2;
@@ -947,6 +1187,78 @@ http1_line_cap(size_t ls, uint32_t max_line, size_t head_cap)
 {
     uint64_t cap = (uint64_t)ls + max_line;
     return cap < head_cap ? (size_t)cap : head_cap;
+}
+
+/* What needs the whole head, once its final CRLF ends at pos: the Host rule, the framing
+ * and the flags. Returns 0 with the parser done, or the status with p->error_reason set.
+ * Out of line: http1_finish takes the usual head without it. */
+static __attribute__((noinline)) uint16_t
+http1_finish_any(jp_http1_parser *p, size_t pos)
+{
+    jp_request_head *h = &p->head;
+    if (h->version_minor == 1 && p->_host_count == 0) {
+        p->error_reason = "missing Host";
+        return 400;
+    }
+    if (p->_te_flags) {
+        uint32_t te = p->_te_flags;
+        if (p->_has_content_length) {
+            p->error_reason = "Content-Length and Transfer-Encoding together";
+            return 400;
+        }
+        if (te & HTTP1_TE_TWICE) {
+            p->error_reason = "chunked applied more than once";
+            return 400;
+        }
+        if (!(te & HTTP1_TE_LAST_CHUNKED)) {
+            p->error_reason = "chunked is not the final transfer coding";
+            return 400;
+        }
+        if (te & HTTP1_TE_OTHER) {
+            p->error_reason = "unsupported transfer coding";
+            return 501;
+        }
+        h->framing = JP_FRAMING_CHUNKED;
+    } else if (h->content_length > 0) {
+        h->framing = JP_FRAMING_LENGTH;
+    }
+    {
+        uint32_t conn = p->_conn_flags;
+        int keep = h->version_minor == 1 ? !(conn & HTTP1_CONN_CLOSE)
+                                         : (conn & (HTTP1_CONN_CLOSE | HTTP1_CONN_KEEP_ALIVE)) ==
+                                               HTTP1_CONN_KEEP_ALIVE;
+        if (keep)
+            h->flags |= JP_HEAD_KEEP_ALIVE;
+        /* RFC 9110 section 7.8: a server must ignore Upgrade in an HTTP/1.0 request. */
+        if ((conn & (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE)) ==
+                (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE) &&
+            h->version_minor == 1)
+            h->flags |= JP_HEAD_UPGRADE;
+    }
+    p->_state = HTTP1_S_DONE;
+    p->_scan = (uint32_t)pos;
+    return 0;
+}
+
+/* http1_finish_any with the usual head, HTTP/1.1 with its Host, no Transfer-Encoding and no
+ * Upgrade, taken here: the same steps, shortened for that case. */
+HTTP1_INLINE uint16_t
+http1_finish(jp_http1_parser *p, size_t pos, uint32_t nh)
+{
+    jp_request_head *h = &p->head;
+    h->header_count = nh;
+    h->head_len = (uint32_t)pos;
+    if (HTTP1_LIKELY((p->_te_flags | (p->_conn_flags & HTTP1_CONN_HAS_UPGRADE)) == 0 &&
+                     h->version_minor == 1 && p->_host_count != 0)) {
+        if (h->content_length > 0)
+            h->framing = JP_FRAMING_LENGTH;
+        if (!(p->_conn_flags & HTTP1_CONN_CLOSE))
+            h->flags |= JP_HEAD_KEEP_ALIVE;
+        p->_state = HTTP1_S_DONE;
+        p->_scan = (uint32_t)pos;
+        return 0;
+    }
+    return http1_finish_any(p, pos);
 }
 
 HTTP1_INLINE ptrdiff_t
@@ -1105,10 +1417,11 @@ version_done:
     /* Field lines, until the empty line: whole lines in the fast loop, the rest (and every
      * error) line by line below. */
 field:
-    switch (http1_fields_fast(p, buf, &pos, end, &nh, max_fields, &status, &reason, level)) {
+    switch (http1_fields_fast(p, buf, &pos, end, &nh, max_fields, &status, level)) {
     case HTTP1_FAST_DONE:
         goto finish;
     case HTTP1_FAST_ERROR:
+        reason = p->error_reason;
         goto error;
     default:
         break;
@@ -1175,65 +1488,21 @@ value:
     if (buf[q + 1] != '\n')
         goto bare_cr;
     nh++;
-    if (http1_store_field(hd, buf, ls, colon, q) == JP_H_HOST) {
-        if (++p->_host_count > 1) {
-            reason = "duplicate Host";
-            goto error;
-        }
-    } else if (hd->id - 1u < JP_H_CONTENT_TYPE - 1u) {
-        status = http1_field_apply(p, buf, hd, &reason);
-        if (status)
-            goto error;
-        status = 400;
+    status = http1_field_act(p, buf, hd, http1_store_field(hd, buf, ls, colon, q));
+    if (status) {
+        reason = p->error_reason;
+        goto error;
     }
+    status = 400;
     pos = q + 2;
     goto field;
 
 finish:
-    h->header_count = nh;
-    h->head_len = (uint32_t)pos;
-    if (h->version_minor == 1 && p->_host_count == 0) {
-        reason = "missing Host";
+    status = http1_finish(p, pos, nh);
+    if (status) {
+        reason = p->error_reason;
         goto error;
     }
-    if (p->_te_flags) {
-        uint32_t te = p->_te_flags;
-        if (p->_has_content_length) {
-            reason = "Content-Length and Transfer-Encoding together";
-            goto error;
-        }
-        if (te & HTTP1_TE_TWICE) {
-            reason = "chunked applied more than once";
-            goto error;
-        }
-        if (!(te & HTTP1_TE_LAST_CHUNKED)) {
-            reason = "chunked is not the final transfer coding";
-            goto error;
-        }
-        if (te & HTTP1_TE_OTHER) {
-            status = 501;
-            reason = "unsupported transfer coding";
-            goto error;
-        }
-        h->framing = JP_FRAMING_CHUNKED;
-    } else if (h->content_length > 0) {
-        h->framing = JP_FRAMING_LENGTH;
-    }
-    {
-        uint32_t conn = p->_conn_flags;
-        int keep = h->version_minor == 1 ? !(conn & HTTP1_CONN_CLOSE)
-                                         : (conn & (HTTP1_CONN_CLOSE | HTTP1_CONN_KEEP_ALIVE)) ==
-                                               HTTP1_CONN_KEEP_ALIVE;
-        if (keep)
-            h->flags |= JP_HEAD_KEEP_ALIVE;
-        /* RFC 9110 section 7.8: a server must ignore Upgrade in an HTTP/1.0 request. */
-        if ((conn & (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE)) ==
-                (HTTP1_CONN_UPGRADE | HTTP1_CONN_HAS_UPGRADE) &&
-            h->version_minor == 1)
-            h->flags |= JP_HEAD_UPGRADE;
-    }
-    p->_state = HTTP1_S_DONE;
-    p->_scan = (uint32_t)pos;
     return (ptrdiff_t)pos;
 
 need_request_line:
@@ -1288,18 +1557,278 @@ error:
     return JP_HTTP1_ERROR;
 }
 
-static ptrdiff_t
-http1_parse_scalar(jp_http1_parser *p, const char *buf, size_t len)
+/* The general code, once per level. Out of line: the usual call never enters it. */
+static __attribute__((noinline)) ptrdiff_t
+http1_general_scalar(jp_http1_parser *p, const char *buf, size_t len)
 {
     return http1_parse_impl(p, buf, len, JP_SIMD_SCALAR);
 }
 
 #if JP_HAVE_X86_SIMD
 /* flatten inlines the AVX2 scanners here, where the target allows it. */
-JP_TARGET_AVX2 __attribute__((flatten)) static ptrdiff_t
-http1_parse_avx2(jp_http1_parser *p, const char *buf, size_t len)
+JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
+http1_general_avx2(jp_http1_parser *p, const char *buf, size_t len)
 {
     return http1_parse_impl(p, buf, len, JP_SIMD_AVX2);
+}
+#endif
+
+HTTP1_INLINE ptrdiff_t
+http1_parse_general(jp_http1_parser *p, const char *buf, size_t len, const int level)
+{
+#if JP_HAVE_X86_SIMD
+    if (level == JP_SIMD_AVX2)
+        return http1_general_avx2(p, buf, len);
+#endif
+    (void)level;
+    return http1_general_scalar(p, buf, len);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The fresh path.                                                                            */
+/*                                                                                            */
+/* The usual call is a new request (nothing parsed yet) whose head is all there. It is taken  */
+/* by the functions below, which apply the scanners and helpers of http1_parse_impl in code   */
+/* small enough for its values to stay in registers, and hand over to that general code at   */
+/* the first thing they do not take: a request line (the general code reads it again from    */
+/* its start, as the state has not moved), or a field line the fast loop does not finish,    */
+/* with the state saved as if the call had ended at the start of that line (the general code */
+/* resumes there). So they hold no rule of their own, and no answer depends on which code    */
+/* gave it. They pass end rather than len on: the general code reads no byte past end        */
+/* either, and that way len need not stay live.                                              */
+/*                                                                                            */
+/* On the AVX2 path a request line starting "GET " goes to http1_fresh_get_avx2, in which    */
+/* the line takes one or two blocks and no loop; any other line, and the scalar path, go      */
+/* through http1_fresh_line.                                                                  */
+
+/* The field lines and the end of a new head whose request line ends at pos. */
+HTTP1_INLINE ptrdiff_t
+http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, size_t pos,
+                   const int level)
+{
+    const jp_http1_limits *lim = p->_limits;
+    const uint32_t max_fields =
+        lim->max_headers < p->_headers_cap ? lim->max_headers : p->_headers_cap;
+    uint32_t nh = 0;
+    uint16_t status = 400;
+    int rc;
+
+#if JP_HAVE_X86_SIMD
+    /* The preconditions of http1_fields_avx2, as two plain tests: written as one, they were
+     * compiled into a flag kept on the stack. */
+    if (level == JP_SIMD_AVX2) {
+        if (HTTP1_UNLIKELY(end < 32))
+            goto general;
+        if (HTTP1_UNLIKELY(max_fields == 0))
+            goto general;
+        rc = http1_fields_avx2(p, buf, &pos, end, &nh, max_fields, &status);
+    } else
+#endif
+        rc = http1_fields_fast(p, buf, &pos, end, &nh, max_fields, &status, level);
+    switch (rc) {
+    case HTTP1_FAST_DONE:
+        status = http1_finish(p, pos, nh);
+        if (status == 0)
+            return (ptrdiff_t)pos;
+        break;
+    case HTTP1_FAST_ERROR:
+        break;
+    default:
+        goto general;
+    }
+    /* The reason is in p->error_reason already. */
+    p->head.header_count = nh;
+    p->_state = HTTP1_S_ERROR;
+    p->error_status = status;
+    return JP_HTTP1_ERROR;
+
+general:
+    p->head.header_count = nh;
+    p->_state = HTTP1_S_FIELD;
+    p->_scan = (uint32_t)pos;
+    return http1_parse_general(p, buf, end, level);
+}
+
+#if JP_HAVE_X86_SIMD
+JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
+http1_fresh_fields_avx2(jp_http1_parser *p, const char *buf, size_t end, size_t pos)
+{
+    return http1_fresh_fields(p, buf, end, pos, JP_SIMD_AVX2);
+}
+#endif
+
+/* Any request line of a new request, then its fields. */
+HTTP1_INLINE ptrdiff_t
+http1_fresh_line(jp_http1_parser *p, const char *restrict buf, size_t len, const int level)
+{
+    const jp_http1_limits *lim = p->_limits;
+    jp_request_head *h = &p->head;
+    const size_t end = len < lim->max_head_size ? len : lim->max_head_size;
+    const size_t rl_end = end < lim->max_request_line ? end : lim->max_request_line;
+    uint32_t qpos = HTTP1_NO_QUERY;
+    size_t pos, q;
+
+    if (HTTP1_LIKELY(rl_end >= 4) && http1_load32(buf) == http1_load32("GET ")) {
+        h->method_id = JP_METHOD_GET;
+        q = 3;
+    } else {
+        q = http1_scan_name(buf, 0, rl_end, level);
+        if (q >= rl_end || buf[q] != ' ' || q == 0)
+            goto general;
+        h->method_id = http1_method_id(buf, q);
+    }
+    h->method.off = 0;
+    h->method.len = (uint32_t)q;
+    pos = q + 1;
+    h->target.off = (uint32_t)pos;
+#if JP_HAVE_X86_SIMD
+    if (level == JP_SIMD_AVX2 && HTTP1_LIKELY(end - pos >= 32)) {
+        q = pos + http1_target_block_avx2(buf, pos, &qpos);
+        if (HTTP1_UNLIKELY(q == pos + 32) && q < rl_end)
+            q = http1_scan_target(buf, q, rl_end, &qpos, level);
+    } else
+#endif
+        q = http1_scan_target(buf, pos, rl_end, &qpos, level);
+    if (q >= rl_end || buf[q] != ' ' || q == pos)
+        goto general;
+    h->target.len = (uint32_t)(q - pos);
+    http1_split_target(h, buf, qpos);
+    pos = q + 1;
+    if (rl_end - pos < 10 || http1_load16(buf + pos + 8) != http1_load16("\r\n"))
+        goto general;
+    {
+        uint64_t w = http1_load64(buf + pos);
+        if (w == http1_load64("HTTP/1.1"))
+            h->version_minor = 1;
+        else if (w == http1_load64("HTTP/1.0"))
+            h->version_minor = 0;
+        else
+            goto general;
+    }
+#if JP_HAVE_X86_SIMD
+    if (level == JP_SIMD_AVX2)
+        return http1_fresh_fields_avx2(p, buf, end, pos + 10);
+#endif
+    return http1_fresh_fields(p, buf, end, pos + 10, level);
+
+general:
+    return http1_parse_general(p, buf, end, level);
+}
+
+#if JP_HAVE_X86_SIMD
+JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
+http1_fresh_line_avx2(jp_http1_parser *p, const char *buf, size_t len)
+{
+    return http1_fresh_line(p, buf, len, JP_SIMD_AVX2);
+}
+
+/* The usual request line on the AVX2 path, whose "GET " the caller has seen: an origin-form
+ * target that ends within two blocks, then HTTP/1.1 or HTTP/1.0. No loop, so the fields
+ * follow in the same function with its values still in registers. Anything else goes to
+ * http1_fresh_line_avx2, which reads the line again from its start; nothing is kept here
+ * before the whole line is checked. */
+JP_TARGET_AVX2 static inline ptrdiff_t
+http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
+{
+    const jp_http1_limits *lim = p->_limits;
+    jp_request_head *h = &p->head;
+    const size_t end = len < lim->max_head_size ? len : lim->max_head_size;
+    const size_t rl_end = end < lim->max_request_line ? end : lim->max_request_line;
+    const size_t pos = 4;
+    uint64_t qm;
+    size_t q;
+    unsigned k;
+
+    if (HTTP1_UNLIKELY(end < pos + 32) || buf[pos] != '/')
+        goto slow;
+    /* The target ends k bytes from pos; qm holds its '?' bytes, one bit each, and more. */
+    {
+        __m256i v = http1_load256(buf + pos);
+        k = _tzcnt_u32(http1_nontarget_mask_avx2(v));
+        qm = http1_qmark_mask_avx2(v);
+    }
+    if (HTTP1_UNLIKELY(k == 32)) {
+        if (end - pos < 64)
+            goto slow;
+        __m256i v = http1_load256(buf + pos + 32);
+        k = _tzcnt_u32(http1_nontarget_mask_avx2(v));
+        if (k == 32)
+            goto slow;
+        qm |= (uint64_t)http1_qmark_mask_avx2(v) << 32;
+        k += 32;
+    }
+    q = pos + k;
+    /* An SP, then the version and CRLF, all inside the line's limit. The blocks may have
+     * read past that limit (never past end): q + 11 <= rl_end is what keeps the answer from
+     * depending on those bytes. */
+    if (HTTP1_UNLIKELY(q + 11 > rl_end || buf[q] != ' ' ||
+                       http1_load16(buf + q + 9) != http1_load16("\r\n")))
+        goto slow;
+    {
+        uint64_t w = http1_load64(buf + q + 1);
+        if (w == http1_load64("HTTP/1.1"))
+            h->version_minor = 1;
+        else if (w == http1_load64("HTTP/1.0"))
+            h->version_minor = 0;
+        else
+            goto slow;
+    }
+    h->method.off = 0;
+    h->method.len = 3;
+    h->method_id = JP_METHOD_GET;
+    h->target.off = (uint32_t)pos;
+    h->target.len = k;
+    /* Origin-form, split as http1_split_target does, with the first '?' from the mask. */
+    h->path.off = (uint32_t)pos;
+    qm = _bzhi_u64(qm, k);
+    if (qm) {
+        size_t qp = pos + _tzcnt_u64(qm);
+        h->flags |= JP_HEAD_HAS_QUERY;
+        h->path.len = (uint32_t)(qp - pos);
+        h->query.off = (uint32_t)(qp + 1);
+        h->query.len = (uint32_t)(q - qp - 1);
+    } else {
+        h->path.len = k;
+        h->query.off = (uint32_t)q;
+        h->query.len = 0;
+    }
+    return http1_fresh_fields(p, buf, end, q + 11, JP_SIMD_AVX2);
+
+slow:
+    return http1_fresh_line_avx2(p, buf, len);
+}
+
+JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
+http1_fresh_get_avx2(jp_http1_parser *p, const char *buf, size_t len)
+{
+    return http1_get_line_avx2(p, buf, len);
+}
+#endif
+
+/* Neither instance is inlined into jp_http1_parse(), which then only tests p->simd and jumps:
+ * inlined, one instance's register saves would be paid by the other one's calls too. */
+static __attribute__((noinline)) ptrdiff_t
+http1_parse_scalar(jp_http1_parser *p, const char *buf, size_t len)
+{
+    if ((p->_state | p->_scan) == 0)
+        return http1_fresh_line(p, buf, len, JP_SIMD_SCALAR);
+    return http1_general_scalar(p, buf, len);
+}
+
+#if JP_HAVE_X86_SIMD
+JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
+http1_parse_avx2(jp_http1_parser *p, const char *buf, size_t len)
+{
+    if ((p->_state | p->_scan) == 0) {
+        /* The GET function saves its registers before it looks at anything: another method
+         * would pay for that twice, so the method is looked at here. The four bytes are
+         * inside the head limit too. */
+        if (HTTP1_LIKELY(len >= 4 && p->_limits->max_head_size >= 4) &&
+            http1_load32(buf) == http1_load32("GET "))
+            return http1_fresh_get_avx2(p, buf, len);
+        return http1_fresh_line_avx2(p, buf, len);
+    }
+    return http1_general_avx2(p, buf, len);
 }
 #endif
 
@@ -1317,22 +1846,23 @@ jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_heade
     p->head.headers = headers;
 }
 
+/* Clears what a parse reads before it writes it: the framing, flags and length, which a
+ * head sets only when it has the field, the field count, the error, the resume state and
+ * the counters. The spans, the method id and the version are written by every parse that
+ * returns > 0, the only time they may be read (http1.h), so they are not cleared. The clears
+ * are three runs of adjacent members (padding included), stored 16 bytes at a time. */
+#define HTTP1_CLEAR(p, type, first, past)                                                          \
+    memset((char *)(p) + offsetof(type, first), 0, offsetof(type, past) - offsetof(type, first))
+
 void
 jp_http1_parser_reset(jp_http1_parser *p)
 {
-    jp_header *headers = p->head.headers;
-    memset(&p->head, 0, sizeof p->head);
-    p->head.headers = headers;
-    p->error_status = 0;
-    p->error_reason = NULL;
-    p->_state = HTTP1_S_START;
-    p->_line_start = 0;
-    p->_mark = 0;
-    p->_scan = 0;
-    p->_host_count = 0;
-    p->_te_flags = 0;
-    p->_conn_flags = 0;
-    p->_has_content_length = 0;
+    HTTP1_CLEAR(&p->head, jp_request_head, version_minor, headers);
+    HTTP1_CLEAR(p, jp_http1_parser, error_status, simd);
+    /* _state up to and with _has_content_length, the last member. */
+    memset((char *)p + offsetof(jp_http1_parser, _state), 0,
+           offsetof(jp_http1_parser, _has_content_length) + sizeof p->_has_content_length -
+               offsetof(jp_http1_parser, _state));
 }
 
 ptrdiff_t
