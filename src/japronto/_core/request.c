@@ -140,9 +140,13 @@ request_recycle_fields(request *self)
     self->hdrs = self->hdrs_inline;
     self->head.header_count = 0;
     self->head.headers = self->hdrs;
-    PyMem_Free(self->owned);
-    self->owned = NULL;
-    jp_buffer_free(&self->chunked);
+    /* Both are nearly always empty here; testing first saves two calls per request. */
+    if (self->owned != NULL) {
+        PyMem_Free(self->owned);
+        self->owned = NULL;
+    }
+    if (self->chunked.data != NULL)
+        jp_buffer_free(&self->chunked);
     self->is_chunked = 0;
 }
 

@@ -863,16 +863,25 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
     "text", "code", "body", "json", "mime_type", "encoding", "headers", "cookies",
 };
 
-/* A new, empty 200 response: PyObject_GC_New neither zeroes nor tracks, so every field is set
- * here, and the caller tracks it only if it comes to hold user objects (headers, cookies: the
- * only possible cycles), so the common one costs the collector nothing. Not subclassable, so
- * the size is fixed. */
+/* A new, empty 200 response, taken from the module's free list when it has one (see
+ * jp_state.response_free), else from PyObject_GC_New. Neither zeroes nor tracks, so every field
+ * is set here, and the caller tracks it only if it comes to hold user objects (headers,
+ * cookies: the only possible cycles), so the common one costs the collector nothing. Not
+ * subclassable, so the size is fixed and every free-list entry fits. */
 static response_object *
-response_alloc(PyTypeObject *type)
+response_alloc(jp_state *st)
 {
-    response_object *self = PyObject_GC_New(response_object, type);
-    if (self == NULL)
-        return NULL;
+    response_object *self;
+    if (st->response_nfree > 0) {
+        self = (response_object *)st->response_free[--st->response_nfree];
+        /* Sets the type (taking a reference: it is a heap type) and the refcount of 1, as
+         * PyObject_GC_New would; the GC header is still that of an untracked object. */
+        (void)PyObject_Init((PyObject *)self, st->response_type);
+    } else {
+        self = PyObject_GC_New(response_object, st->response_type);
+        if (self == NULL)
+            return NULL;
+    }
     self->code = 200;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
@@ -886,12 +895,20 @@ response_alloc(PyTypeObject *type)
     return self;
 }
 
+void
+jp_response_freelist_clear(jp_state *st)
+{
+    st->response_free_closed = 1;
+    while (st->response_nfree > 0)
+        PyObject_GC_Del(st->response_free[--st->response_nfree]);
+}
+
 /* Response(text=<str>) and Response(<str>), by far the most common calls: what
  * response_build does for them, without its general argument handling. */
 static PyObject *
 response_build_text(jp_state *st, PyObject *text)
 {
-    response_object *self = response_alloc(st->response_type);
+    response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
     self->kind = RESPONSE_KIND_TEXT;
@@ -924,12 +941,11 @@ response_build(jp_state *st, PyObject *const *argv)
     PyObject *mime_owner = NULL;
     int utf8;
 
-    PyTypeObject *type = st->response_type;
-    if (type == NULL) {
+    if (st->response_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "japronto._core is not initialised");
         return NULL;
     }
-    response_object *self = response_alloc(type);
+    response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
     if (headers != NULL || cookies != NULL)
@@ -1204,8 +1220,15 @@ response_dealloc(PyObject *op)
     Py_CLEAR(self->text);
     Py_CLEAR(self->mime_type);
     Py_CLEAR(self->encoding);
-    jp_buffer_free(&self->fields);
-    tp->tp_free(op);
+    if (self->fields.data != NULL)
+        jp_buffer_free(&self->fields);
+    /* The clears above may have run arbitrary finalizers, but none can reach this object
+     * (its refcount is 0), so the free list is only touched here and in response_alloc. */
+    jp_state *st = jp_state_from_type(tp);
+    if (st != NULL && !st->response_free_closed && st->response_nfree < JP_RESPONSE_FREELIST_MAX)
+        st->response_free[st->response_nfree++] = op;
+    else
+        tp->tp_free(op);
     Py_DECREF(tp);
 }
 

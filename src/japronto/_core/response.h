@@ -32,6 +32,9 @@ int jp_response_setup(PyObject *module, jp_state *st);
  * code (json.dumps, str of header values, SimpleCookie output). */
 PyObject *jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 
+/* Frees the Responses kept for reuse and stops keeping more (module_clear calls it). */
+void jp_response_freelist_clear(jp_state *st);
+
 /* Whether obj is a Response (exact type). */
 int jp_response_check(jp_state *st, PyObject *obj);
 

@@ -18,6 +18,9 @@
 
 #include "date.h"
 
+/* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
+#define JP_RESPONSE_FREELIST_MAX 64
+
 /* CPython 3.9 lacks a few helpers newer versions have; the same semantics here. */
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *
@@ -98,6 +101,17 @@ typedef struct jp_state {
 
     /* The cached Date line, refreshed at most once a second by the protocol. */
     jp_date_cache date;
+
+    /* Dead Responses kept for reuse (response.c owns them): allocating and freeing a GC
+     * object costs more than building the response, and each allocation counts towards the
+     * collector's next generation-0 pass, so a server answering a million requests a second
+     * would run the collector over a thousand times a second for objects that never form
+     * cycles. Each entry is untracked, has refcount 0, holds no references (not even its
+     * type's) and is freed by jp_response_freelist_clear. Once that has run (module_clear),
+     * response_free_closed stops dealloc from adding to it. */
+    PyObject *response_free[JP_RESPONSE_FREELIST_MAX];
+    int response_nfree;
+    int response_free_closed;
 } jp_state;
 
 static inline jp_state *
