@@ -645,7 +645,8 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         goto done;
     }
 
-    if (result != NULL && protocol_is_awaitable(result)) {
+    /* A Response (nearly every result) is not awaitable: one type test settles it. */
+    if (result != NULL && !jp_response_check(self->st, result) && protocol_is_awaitable(result)) {
         PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
         Py_DECREF(result);
         PyObject *r = NULL;
