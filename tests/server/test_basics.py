@@ -158,8 +158,9 @@ def test_a_request_kept_by_the_handler_stays_intact(routes):
             )
             assert c.response().text == "kept"
             c.responses(20)
-        sent.append({"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}",
-                     "body": body.decode()})
+        sent.append(
+            {"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}", "body": body.decode()}
+        )
     with routes.conn() as c:
         c.send(build_request("GET", "/kept"))
         assert c.response().json() == sent
