@@ -178,6 +178,11 @@ class Application:
     def debug(self):
         return self._debug
 
+    def route(self, pattern, method=None, methods=None):
+        """Decorator: ``@app.route('/path', methods=['GET', 'POST'])`` registers the function
+        with app.router.add_route and returns it unchanged (Router.route does the work)."""
+        return self._router.route(pattern, method=method, methods=methods)
+
     def add_error_handler(self, exc_type, handler):
         """handler(request, exc) -> Response for exceptions of exc_type raised by handlers.
         The first registered handler whose type matches wins; None matches everything."""

@@ -12,6 +12,10 @@
 /done-count           JSON: how many done-callbacks ran, with the paths they saw
 /keep                 stores the request object and answers "kept"
 /kept                 JSON of what the stored requests show now: path, query, headers, body
+/deco                 @app.route(methods=["GET", "post"]): "deco <METHOD>"
+/deco/{x}             @app.router.route(method="put"), async: "adeco <x>"
+/twice-a, /twice-b    one function under two @app.route decorators: "twice <path>"
+/deco-direct          calls the decorated function directly: "direct <deco's answer>"
 """
 
 import json
@@ -120,6 +124,29 @@ r.add_route("/done", done)
 r.add_route("/done-count", done_count)
 r.add_route("/keep", keep)
 r.add_route("/kept", kept)
+
+
+@app.route("/deco", methods=["GET", "post"])
+def deco(request):
+    return request.Response(text=f"deco {request.method}")
+
+
+@app.router.route("/deco/{x}", method="put")
+async def adeco(request):
+    return request.Response(text=f"adeco {request.match_dict['x']}")
+
+
+@app.route("/twice-a")
+@app.route("/twice-b")
+def twice(request):
+    return request.Response(text=f"twice {request.path}")
+
+
+@app.route("/deco-direct")
+def deco_direct(request):
+    # The decorators gave the functions back unchanged: still plain callables.
+    return request.Response(text=f"direct {deco(request).body.decode()} {adeco.__name__}")
+
 
 if __name__ == "__main__":
     import sys

@@ -97,6 +97,33 @@ def test_methods_are_upper_cased_and_matched(routes):
     assert (post.status, post.body) == (200, b"multi POST")
 
 
+def test_route_decorators_register_their_functions(routes):
+    with routes.conn() as c:
+        c.send(
+            build_request("GET", "/deco")
+            + build_request("POST", "/deco", body=b"x")
+            + build_request("PUT", "/deco/7", body=b"x")
+            + build_request("GET", "/twice-a")
+            + build_request("GET", "/twice-b")
+            + build_request("GET", "/deco-direct")
+        )
+        got = [(r.status, r.text) for r in c.responses(6)]
+        assert got == [
+            (200, "deco GET"),
+            (200, "deco POST"),
+            (200, "adeco 7"),
+            (200, "twice /twice-a"),
+            (200, "twice /twice-b"),
+            (200, "direct deco GET adeco"),
+        ]
+        # The methods given to the decorators restrict them as add_route's do.
+        c.send(build_request("DELETE", "/deco") + build_request("GET", "/deco/7"))
+        bad, wrong = c.responses(2)
+    assert bad.status == 405 and wrong.status == 405
+    assert {m.strip() for m in bad.header("Allow").split(",")} >= {"GET", "POST"}
+    assert "PUT" in wrong.header("Allow")
+
+
 def test_placeholders_fill_match_dict(routes):
     with routes.conn() as c:
         assert get_json(c, "/user/42/post/a%20b") == {"id": "42", "pid": "a b"}
@@ -158,8 +185,9 @@ def test_a_request_kept_by_the_handler_stays_intact(routes):
             )
             assert c.response().text == "kept"
             c.responses(20)
-        sent.append({"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}",
-                     "body": body.decode()})
+        sent.append(
+            {"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}", "body": body.decode()}
+        )
     with routes.conn() as c:
         c.send(build_request("GET", "/kept"))
         assert c.response().json() == sent
