@@ -222,6 +222,11 @@ class Application:
                             f"error handler {handler!r} is a coroutine function; "
                             "error handlers must return a Response directly"
                         )
+                    if not isinstance(response, _core.Response):
+                        raise TypeError(
+                            f"error handler {handler!r} returned {type(response).__name__}, "
+                            "not a Response (request.Response(...))"
+                        )
                     return response
                 except Exception:
                     log.exception("error handler %r failed while handling %r", handler, exc)

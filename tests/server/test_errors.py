@@ -51,6 +51,79 @@ def test_failing_handler_is_500_and_the_connection_stays_usable(errors, target):
         assert again.status == 500 and (ok.status, ok.body) == (200, b"sync")
 
 
+@pytest.mark.parametrize("target", ["/cancel", "/acancel", "/aselfcancel"])
+def test_handler_raising_cancelled_error_is_a_logged_500(errors, target):
+    """CancelledError is a BaseException, and for an async handler it ends its task as
+    cancelled; either way it is the handler's failure (the client is still there): a 500,
+    logged, and the connection and the server go on."""
+    with errors.conn() as c:
+        c.send(build_request("GET", target) + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+        assert r.status == 500, r
+        assert "close" not in r.connection_tokens()
+        assert (ok.status, ok.body) == (200, b"sync")
+        c.send(build_request("GET", target))
+        assert c.response().status == 500
+    wait_for(
+        lambda: (
+            f"unhandled exception in handler for GET {target}\n" in errors.stderr()
+            and "CancelledError" in errors.stderr()
+        ),
+        timeout=3,
+        what="the cancellation in the log",
+    )
+    assert errors.alive()
+
+
+def test_error_handler_that_raises_gives_500_and_logs_both(errors):
+    with errors.conn() as c:
+        c.send(build_request("GET", "/failing-eh") + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+    assert r.status == 500 and r.text == "Internal Server Error\n", r
+    assert "eh-marker-5d1e" not in r.text and "original-marker" not in r.text
+    assert ok.body == b"sync"
+
+    def both_logged():
+        log = errors.stderr()
+        return "failed while handling Broken('original-marker-9b0c')" in log and (
+            "RuntimeError: eh-marker-5d1e" in log and "Broken: original-marker-9b0c" in log
+        )
+
+    wait_for(both_logged, timeout=3, what="both exceptions in the log")
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("/junk-eh", "returned str, not a Response"),
+        ("/async-eh", "is a coroutine function; error handlers must return a Response"),
+    ],
+)
+def test_error_handler_not_returning_a_response_is_a_logged_500(errors, target, message):
+    with errors.conn() as c:
+        c.send(build_request("GET", target) + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+    assert r.status == 500 and ok.body == b"sync"
+    wait_for(lambda: message in errors.stderr(), timeout=3, what=f"{message!r} in the log")
+    assert "was never awaited" not in errors.stderr()
+
+
+@pytest.mark.parametrize("target, kind", [("/junk", "int"), ("/ajunk", "NoneType")])
+def test_handler_returning_a_non_response_is_logged_clearly(errors, target, kind):
+    with errors.conn() as c:
+        c.send(build_request("GET", target))
+        assert c.response().status == 500
+    wait_for(
+        lambda: (
+            f"a handler must return a Response (request.Response(...)), not {kind}"
+            in errors.stderr()
+        ),
+        timeout=3,
+        what="the message in the log",
+    )
+    assert f"unhandled exception in handler for GET {target}" in errors.stderr()
+
+
 def test_handler_exception_is_logged(errors):
     with errors.conn() as c:
         c.send(build_request("GET", "/raise"))
