@@ -146,6 +146,30 @@ def test_route_not_found_goes_to_its_error_handler(errors):
     assert (r.status, r.body) == (404, b"custom 404: /no/such")
 
 
+def test_error_handlers_match_in_registration_order_and_none_catches_all(start_server):
+    server = start_server("handlers")
+    cases = [
+        ("/key", 409, "lookup: KeyError"),  # LookupError was registered before KeyError
+        ("/index", 409, "lookup: IndexError"),
+        ("/value", 503, "catch-all: ValueError"),
+        ("/acancel", 503, "catch-all: CancelledError"),
+        ("/junk", 503, "catch-all: TypeError"),
+        ("/no/such/path", 503, "catch-all: RouteNotFoundException"),
+        ("/ok", 200, "ok"),
+    ]
+    with server.conn() as c:
+        c.send(b"".join(build_request("GET", target) for target, _, _ in cases))
+        got = [(r.status, r.text) for r in c.responses(len(cases))]
+    assert got == [(status, text) for _, status, text in cases]
+    # log_request=True logs each request without debug, with the status that was sent.
+    wait_for(lambda: "GET /ok 200" in server.stderr(), what="the request log")
+    log = server.stderr()
+    for line in ["GET /key 409", "GET /value 503", "GET /junk 503", "GET /no/such/path 503"]:
+        assert line in log, line
+    assert "GET /acancel cancelled" in log
+    assert "Traceback" not in server.stderr()  # every failure was handled
+
+
 def test_debug_500_carries_the_traceback(start_server):
     server = start_server("debug")
     with server.conn() as c:
@@ -163,6 +187,17 @@ def test_debug_logs_each_request(start_server):
         c.send(build_request("GET", "/sync?x=1"))
         assert c.response().body == b"sync"
     wait_for(lambda: "GET /sync 200" in server.stderr(), what="the request to be logged")
+
+
+def test_debug_logs_failed_requests_with_the_status_sent(start_server):
+    server = start_server("debug")
+    with server.conn() as c:
+        c.send(build_request("GET", "/raise") + build_request("GET", "/missing"))
+        assert [r.status for r in c.responses(2)] == [500, 404]
+    wait_for(
+        lambda: "GET /raise 500" in server.stderr() and "GET /missing 404" in server.stderr(),
+        what="both requests to be logged",
+    )
 
 
 def test_requests_are_not_logged_without_debug(errors):
