@@ -86,8 +86,7 @@ def _request_logger(app):
             return result
         # The same words the server uses when no logging wrapper is in the way.
         exc = TypeError(
-            "a handler must return a Response (request.Response(...)), "
-            f"not {type(result).__name__}"
+            f"a handler must return a Response (request.Response(...)), not {type(result).__name__}"
         )
         return app._error_response(request, exc)
 
