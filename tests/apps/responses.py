@@ -11,6 +11,7 @@
 /twice        calls request.Response twice; "distinct" if they are two objects
 /both         "TypeError" if Response(text=..., body=...) raises TypeError
 /crlf         "ValueError" if a header value with CR LF raises ValueError
+/header-list  headers as a list of pairs, a name repeated: X-Rep: a, X-Rep: b, X-Last: z
 /big          a 1 MiB body of b"0123456789abcdef" repeated
 """
 
@@ -78,6 +79,10 @@ def crlf(request):
     return request.Response(text="accepted")
 
 
+def header_list(request):
+    return request.Response(text="l", headers=[("X-Rep", "a"), ("X-Rep", "b"), ("X-Last", "z")])
+
+
 BIG = b"0123456789abcdef" * 65536
 
 
@@ -98,6 +103,7 @@ r.add_route("/close", close)
 r.add_route("/twice", twice)
 r.add_route("/both", both)
 r.add_route("/crlf", crlf)
+r.add_route("/header-list", header_list)
 r.add_route("/big", big)
 
 if __name__ == "__main__":

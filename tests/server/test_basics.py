@@ -131,6 +131,33 @@ def test_placeholders_fill_match_dict(routes):
         assert c.response().status == 404
 
 
+def test_literal_braces_and_more_than_ten_placeholders(routes):
+    with routes.conn() as c:
+        assert get_json(c, "/brace/%7Bx%7D/val") == {"v": "val"}
+        c.send(build_request("GET", "/brace/x/val"))  # "{{x}}" is the text "{x}", not a name
+        assert c.response().status == 404
+        values = [f"v{i}" for i in range(12)]
+        assert get_json(c, "/many/" + "/".join(values)) == {
+            f"a{i}": v for i, v in enumerate(values)
+        }
+
+
+def test_async_callables_and_partials_are_handlers(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/acallable") + build_request("GET", "/partial"))
+        acall, part = c.responses(2)
+    assert (acall.status, acall.body) == (200, b"acallable")
+    assert (part.status, part.body) == (200, b"partial p1")
+
+
+def test_done_callbacks_of_a_plain_handler(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/done-sync") + build_request("GET", "/done-count"))
+        done, ran = c.responses(2)
+    assert done.text == "done-sync"
+    assert ran.json() == [["sync", "/done-sync"]]  # ran before the next request was handled
+
+
 def test_bound_methods_and_callables_are_handlers(routes):
     with routes.conn() as c:
         c.send(build_request("GET", "/bound") + build_request("GET", "/callable"))

@@ -53,6 +53,15 @@ def test_custom_headers_are_sent(responses_app):
     assert r.header("Content-Length") == "1" and r.body == b"h"
 
 
+def test_headers_as_a_list_of_pairs_keep_repeats_and_order(responses_app):
+    with responses_app.conn() as c:
+        c.send(build_request("GET", "/header-list"))
+        r = c.response()
+    assert r.header_all("X-Rep") == ["a", "b"] and r.header("X-Last") == "z"
+    names = [k.lower() for k, _ in r.headers]
+    assert names.index("x-rep") < names.index("x-last")
+
+
 def test_json_body(responses_app):
     with responses_app.conn() as c:
         c.send(build_request("GET", "/json"))
