@@ -82,9 +82,9 @@ def example(loop_name, tmp_path, request):
     assert problems == [], problems
 
 
-def ask(server, method, target, headers=(), body=None):
+def ask(server, method, target, headers=(), body=None, host="127.0.0.1"):
     with Conn(server.port) as c:
-        c.send(build_request(method, target, headers, body))
+        c.send(build_request(method, target, headers, body, host=host))
         return c.response()
 
 
@@ -119,6 +119,8 @@ def test_chapter_3_router(example):
         ("POST", "/change", 200, "You used POST\n"),
         ("PUT", "/change", 200, "You used PUT\n"),
         ("GET", "/users/ana/posts/7", 200, "Post 7 of ana\n"),
+        ("GET", "/users/ana%20b/posts/7", 200, "Post 7 of ana b\n"),
+        ("GET", "/users/a%2Fb/posts/1", 200, "Post 1 of a/b\n"),
         ("GET", "/hello/Ana", 200, "Hello, Ana!\n"),
         ("GET", "/literally/%7Bbraces%7D", 200, "Braces\n"),
         ("GET", "/users/ana/posts/", 404, None),
@@ -141,7 +143,8 @@ def test_chapter_4_request(example):
         server,
         "GET",
         "/basics?name=Ana&x=1",
-        [("User-Agent", "curl/8.0"), ("Cookie", "theme=dark; lang=pt")],
+        [("User-Agent", "curl/7.88.1"), ("Cookie", "theme=dark; lang=pt")],
+        host="127.0.0.1:8080",
     )
     assert r.text == (
         "method: GET\n"
@@ -149,8 +152,8 @@ def test_chapter_4_request(example):
         "query_string: name=Ana&x=1\n"
         "query: {'name': 'Ana', 'x': '1'}\n"
         "version: 1.1\n"
-        "user agent: curl/8.0\n"
-        "host: 127.0.0.1 port: None\n"
+        "user agent: curl/7.88.1\n"
+        "host: 127.0.0.1 port: 8080\n"
         "keep_alive: True\n"
         "cookies: {'theme': 'dark', 'lang': 'pt'}\n"
     )
