@@ -258,7 +258,7 @@ class Application:
                             "not a Response (request.Response(...))"
                         )
                     return response
-                except Exception:
+                except BaseException:  # CancelledError too: this must end as a response
                     log.exception("error handler %r failed while handling %r", handler, exc)
                     log.error(
                         "the original exception", exc_info=(type(exc), exc, exc.__traceback__)

@@ -10,6 +10,7 @@
 /aselfcancel  async handler whose own task is cancelled (current_task().cancel())
 /failing-eh   raises Broken, whose error handler itself raises RuntimeError("eh-marker-5d1e")
 /junk-eh      raises Junky, whose error handler returns "junk" (not a Response)
+/cancel-eh    raises Gone, whose error handler raises asyncio.CancelledError
 /async-eh     raises Later, whose error handler is an async def (not allowed)
 /sync         "sync"
 anything else RouteNotFoundException, answered by a custom handler: 404 "custom 404: <path>"
@@ -74,6 +75,18 @@ class Later(Exception):
     pass
 
 
+class Gone(Exception):
+    pass
+
+
+def cancel_eh(request):
+    raise Gone("gone-marker-31aa")
+
+
+def handle_gone(request, exc):
+    raise asyncio.CancelledError()
+
+
 def failing_eh(request):
     raise Broken("original-marker-9b0c")
 
@@ -116,6 +129,7 @@ app.add_error_handler(RouteNotFoundException, handle_not_found)
 app.add_error_handler(Broken, handle_broken)
 app.add_error_handler(Junky, handle_junky)
 app.add_error_handler(Later, handle_later)
+app.add_error_handler(Gone, handle_gone)
 app.router.add_route("/raise", raising)
 app.router.add_route("/araise", araising)
 app.router.add_route("/junk", junk)
@@ -127,6 +141,7 @@ app.router.add_route("/aselfcancel", aselfcancel)
 app.router.add_route("/failing-eh", failing_eh)
 app.router.add_route("/junk-eh", junk_eh)
 app.router.add_route("/async-eh", async_eh)
+app.router.add_route("/cancel-eh", cancel_eh)
 app.router.add_route("/sync", sync)
 
 if __name__ == "__main__":

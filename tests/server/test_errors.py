@@ -97,9 +97,10 @@ def test_error_handler_that_raises_gives_500_and_logs_both(errors):
     [
         ("/junk-eh", "returned str, not a Response"),
         ("/async-eh", "is a coroutine function; error handlers must return a Response"),
+        ("/cancel-eh", "failed while handling Gone('gone-marker-31aa')"),
     ],
 )
-def test_error_handler_not_returning_a_response_is_a_logged_500(errors, target, message):
+def test_error_handler_without_a_response_is_a_logged_500(errors, target, message):
     with errors.conn() as c:
         c.send(build_request("GET", target) + build_request("GET", "/sync"))
         r, ok = c.responses(2)
