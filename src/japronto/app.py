@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 
-from . import _core
+from . import _core, _direct
 from .router import RouteNotFoundException, Router
 
 __all__ = ["Application"]
@@ -70,6 +70,26 @@ class _Server:
         if self.app._log_request:
             log.info("%s %s %s", request.method, request.path, getattr(response, "code", "-"))
         return response
+
+
+_IO_MODES = ("direct", "transport")
+
+
+def _io_mode():
+    """JAPRONTO_IO=direct (the default: connections read and write their sockets from C, see
+    japronto/_direct.py) or JAPRONTO_IO=transport (the loop's own transports, through
+    asyncio's buffered-protocol interface)."""
+    mode = os.environ.get("JAPRONTO_IO", "direct")
+    if mode not in _IO_MODES:
+        raise ValueError(f"JAPRONTO_IO must be one of {_IO_MODES}, not {mode!r}")
+    return mode
+
+
+async def _listen(loop, factory, sock):
+    """Starts serving on the listening socket sock, the way JAPRONTO_IO says."""
+    if _io_mode() == "direct":
+        return await _direct.serve(loop, factory, sock)
+    return await loop.create_server(factory, sock=sock)
 
 
 def _request_logger(app):
@@ -309,7 +329,7 @@ class Application:
         asyncio.set_event_loop(loop)
         server = self._server = self._make_server(loop)
         factory = functools.partial(_core.Protocol, server)
-        listener = loop.run_until_complete(loop.create_server(factory, sock=sock))
+        listener = loop.run_until_complete(_listen(loop, factory, sock))
 
         stopping = []
 
@@ -321,7 +341,9 @@ class Application:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop, signum)
         name = type(loop).__module__.split(".")[0]
-        log.info("japronto serving on http://%s:%d/ (pid %d, %s loop)", host, port, os.getpid(), name)
+        log.info(
+            "japronto serving on http://%s:%d/ (pid %d, %s loop)", host, port, os.getpid(), name
+        )
         try:
             loop.run_forever()
         finally:

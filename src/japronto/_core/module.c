@@ -102,7 +102,9 @@ module_exec(PyObject *module)
         module_intern(&st->str_add_done_callback, "add_done_callback") < 0 ||
         module_intern(&st->str_create_task, "create_task") < 0 ||
         module_intern(&st->str_cancel, "cancel") < 0 ||
-        module_intern(&st->str_text, "text") < 0)
+        module_intern(&st->str_text, "text") < 0 ||
+        module_intern(&st->str_abort, "abort") < 0 ||
+        module_intern(&st->str_jp_fd, "_jp_fd") < 0)
         return -1;
     if ((st->headers_class = module_import_attr("japronto.headers", "Headers")) == NULL ||
         (st->unquote = module_import_attr("urllib.parse", "unquote")) == NULL)
@@ -161,6 +163,8 @@ module_clear(PyObject *module)
     Py_CLEAR(st->str_create_task);
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_text);
+    Py_CLEAR(st->str_abort);
+    Py_CLEAR(st->str_jp_fd);
     return 0;
 }
 

@@ -41,9 +41,12 @@
 #include "response.h"
 #include "router.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -304,6 +307,11 @@ typedef struct protocol {
     unsigned reading_paused : 1;
     unsigned writing_paused : 1;
     unsigned processing : 1;
+    unsigned direct_blocked : 1; /* direct I/O: the transport holds unsent bytes */
+
+    /* Direct I/O (japronto/_direct.py): the socket this connection reads and writes itself,
+     * or -1 on an ordinary asyncio transport. See protocol_read_ready. */
+    int fd;
 } protocol;
 
 #define PROTOCOL(op) ((protocol *)(op))
@@ -408,6 +416,7 @@ protocol_pause_reading(protocol *self)
 
 static int protocol_process(protocol *self);
 static int protocol_flush(protocol *self);
+static void protocol_drop(protocol *self);
 
 /* Reading resumes only when nothing holds it back: no full queue, a transport that accepts
  * writes, and more requests to come. Bytes already buffered are parsed first. */
@@ -457,6 +466,23 @@ protocol_flush(protocol *self)
             if (self->closed)
                 return 0;
         }
+    }
+    if (self->out.len > 0 && self->fd >= 0 && !self->direct_blocked && !self->closing) {
+        /* Direct I/O with nothing queued before it: straight from the buffer to the socket,
+         * and only what the kernel does not take goes to the transport (which queues it,
+         * waits for the socket to be writable and applies back-pressure). */
+        ssize_t n = send(self->fd, self->out.data, self->out.len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                /* The peer is gone (EPIPE, ECONNRESET): nothing more can be delivered. */
+                self->out.len = 0;
+                self->closing = 1;
+                protocol_call_transport(self, self->st->str_abort);
+                return 0;
+            }
+            n = 0;
+        }
+        jp_buffer_consume(&self->out, (size_t)n);
     }
     if (self->out.len > 0 && self->write != NULL) {
         PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
@@ -931,6 +957,21 @@ protocol_connection_made(PyObject *op, PyObject *transport)
     Py_XSETREF(self->transport, Py_NewRef(transport));
     Py_XSETREF(self->write, write);
     self->closed = 0;
+    /* A japronto DirectTransport names its socket: this connection then reads and writes it
+     * itself (protocol_read_ready, protocol_flush). */
+    self->fd = -1;
+    PyObject *fd = PyObject_GetAttr(transport, self->st->str_jp_fd);
+    if (fd == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+    } else {
+        long v = PyLong_Check(fd) ? PyLong_AsLong(fd) : -1;
+        Py_DECREF(fd);
+        if (v == -1 && PyErr_Occurred())
+            return NULL;
+        self->fd = v >= 0 && v <= INT_MAX ? (int)v : -1;
+    }
     if (PySet_Add(self->connections, op) < 0)
         return NULL;
     Py_RETURN_NONE;
@@ -966,11 +1007,10 @@ protocol_release_if_idle(protocol *self)
     }
 }
 
-static PyObject *
-protocol_get_buffer(PyObject *op, PyObject *sizehint)
+/* How much free space the next read should have. */
+static size_t
+protocol_read_need(protocol *self)
 {
-    (void)sizehint;
-    protocol *self = PROTOCOL(op);
     readbuf *rb = self->rb;
     size_t need = READBUF_MIN_FREE;
     if (self->rstate == R_BODY_LENGTH) {
@@ -981,9 +1021,35 @@ protocol_get_buffer(PyObject *op, PyObject *sizehint)
         if (total > pending && total - pending > need)
             need = total - pending;
     }
-    if (rb->exports == 0 && readbuf_make_room(rb, need) < 0)
+    return need;
+}
+
+static PyObject *
+protocol_get_buffer(PyObject *op, PyObject *sizehint)
+{
+    (void)sizehint;
+    protocol *self = PROTOCOL(op);
+    readbuf *rb = self->rb;
+    if (rb->exports == 0 && readbuf_make_room(rb, protocol_read_need(self)) < 0)
         return NULL;
     return Py_NewRef((PyObject *)rb);
+}
+
+/* New bytes are in the read buffer: parse and answer every complete request in it, write
+ * what is ready, and give the buffers back if nothing is left pending. Never raises: a
+ * connection that cannot go on is dropped. */
+static void
+protocol_received(protocol *self)
+{
+    PyObject *op = (PyObject *)self;
+    jp_date_refresh(&self->st->date, time(NULL));
+    Py_INCREF(op); /* a handler may drop the last other reference */
+    protocol_take_out_block(self);
+    if (protocol_process(self) < 0 || protocol_flush(self) < 0)
+        protocol_drop(self);
+    else
+        protocol_release_if_idle(self);
+    Py_DECREF(op);
 }
 
 static void
@@ -1019,14 +1085,47 @@ protocol_buffer_updated(PyObject *op, PyObject *arg)
     rb->len += (size_t)n;
     if (self->closed)
         Py_RETURN_NONE;
-    jp_date_refresh(&self->st->date, time(NULL));
-    Py_INCREF(op); /* a handler may drop the last other reference */
-    protocol_take_out_block(self);
-    if (protocol_process(self) < 0 || protocol_flush(self) < 0)
+    protocol_received(self);
+    Py_RETURN_NONE;
+}
+
+/* Direct I/O: the loop's reader callback for the connection's socket (loop.add_reader, set
+ * up by japronto/_direct.py). One recv into the read buffer per readiness, then the same
+ * work as buffer_updated; the loop calls again while bytes remain (level-triggered). The end
+ * of input and errors go to the transport, as an asyncio transport would handle them: EOF is
+ * eof_received's answer (close after what is written), an error aborts. */
+static PyObject *
+protocol_read_ready(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    protocol *self = PROTOCOL(op);
+    if (self->closed || self->fd < 0 || self->reading_paused)
+        Py_RETURN_NONE;
+    readbuf *rb = self->rb;
+    if (rb->exports != 0) {
+        PyErr_SetString(PyExc_BufferError, "japronto: the read buffer is exported");
+        return NULL;
+    }
+    if (readbuf_make_room(rb, protocol_read_need(self)) < 0) {
         protocol_drop(self);
-    else
-        protocol_release_if_idle(self);
-    Py_DECREF(op);
+        Py_RETURN_NONE;
+    }
+    ssize_t n = recv(self->fd, rb->data + rb->len, rb->cap - rb->len, 0);
+    if (n > 0) {
+        rb->len += (size_t)n;
+        protocol_received(self);
+    } else if (n == 0) {
+        self->eof = 1;
+        self->rstate = R_DONE;
+        readbuf_release_if_idle(rb);
+        if (!self->closing) {
+            self->closing = 1;
+            protocol_call_transport(self, self->st->str_close);
+        }
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        /* Reset by the peer, or worse: nothing more can be read or delivered. */
+        self->closing = 1;
+        protocol_call_transport(self, self->st->str_abort);
+    }
     Py_RETURN_NONE;
 }
 
@@ -1205,6 +1304,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL)
         return NULL;
     /* tp_alloc zeroed everything, so self is safe to deallocate from here on. */
+    self->fd = -1;
     self->st = st;
     self->closed = 1;
     self->server = Py_NewRef(server);
@@ -1371,6 +1471,7 @@ static PyMethodDef protocol_methods[] = {
     {"pause_writing", protocol_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", protocol_resume_writing, METH_NOARGS, NULL},
     {"_task_done", protocol_task_done_method, METH_O, NULL},
+    {"_read_ready", protocol_read_ready, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1399,7 +1500,27 @@ protocol_get_idle(PyObject *op, void *closure)
     return PyBool_FromLong(idle);
 }
 
+static PyObject *
+protocol_get_direct_blocked(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(PROTOCOL(op)->direct_blocked);
+}
+
+static int
+protocol_set_direct_blocked(PyObject *op, PyObject *value, void *closure)
+{
+    (void)closure;
+    int v = value == NULL ? 0 : PyObject_IsTrue(value);
+    if (v < 0)
+        return -1;
+    PROTOCOL(op)->direct_blocked = (unsigned)v;
+    return 0;
+}
+
 static PyGetSetDef protocol_getset[] = {
+    {"_direct_blocked", protocol_get_direct_blocked, protocol_set_direct_blocked,
+     "Direct I/O: the transport holds unsent bytes, so writes must queue behind them.", NULL},
     {"pipeline_length", protocol_get_pipeline_len, NULL, "Requests queued for a response.",
      NULL},
     {"transport", protocol_get_transport, NULL, "The transport, or None once closed.", NULL},

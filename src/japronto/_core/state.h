@@ -109,6 +109,8 @@ typedef struct jp_state {
     PyObject *str_create_task;
     PyObject *str_cancel;
     PyObject *str_text;
+    PyObject *str_abort;
+    PyObject *str_jp_fd;
 
     /* The cached Date line, refreshed at most once a second by the protocol. */
     jp_date_cache date;
