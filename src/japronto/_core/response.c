@@ -31,6 +31,7 @@
 #include "response.h"
 
 #include "chars.h"
+#include "live.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -873,6 +874,7 @@ response_alloc(PyTypeObject *type)
     response_object *self = PyObject_GC_New(response_object, type);
     if (self == NULL)
         return NULL;
+    JP_LIVE_INC(JP_LIVE_RESPONSE);
     self->code = 200;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
@@ -1205,6 +1207,7 @@ response_dealloc(PyObject *op)
     Py_CLEAR(self->mime_type);
     Py_CLEAR(self->encoding);
     jp_buffer_free(&self->fields);
+    JP_LIVE_DEC(JP_LIVE_RESPONSE);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
