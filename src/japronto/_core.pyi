@@ -9,6 +9,7 @@ DEFAULT_MAX_BODY_SIZE: int
 DEFAULT_MAX_CHUNK_LINE: int
 
 def simd_path() -> str: ...
+def _live_counts() -> dict[str, int]: ...
 
 _HeaderValue = str | bytes | int
 _Headers = Mapping[str | bytes, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]

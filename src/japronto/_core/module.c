@@ -15,6 +15,7 @@
 #include <Python.h>
 
 #include "http1.h"
+#include "live.h"
 #include "protocol.h"
 #include "request.h"
 #include "response.h"
@@ -41,8 +42,33 @@ module_simd_path(PyObject *module, PyObject *Py_UNUSED(ignored))
     return PyUnicode_FromString(jp_simd_name(jp_simd_default()));
 }
 
+PyDoc_STRVAR(module_live_counts_doc,
+             "_live_counts()\n--\n\n"
+             "For leak tests: a dict of how many native objects of each kind are alive now\n"
+             "(protocols, read_buffers, requests, responses), process-wide (see live.h).");
+
+static PyObject *
+module_live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    PyObject *d = PyDict_New();
+    if (d == NULL)
+        return NULL;
+    for (int i = 0; i < JP_LIVE_COUNT; i++) {
+        PyObject *n = PyLong_FromLong(jp_live[i]);
+        if (n == NULL || PyDict_SetItemString(d, jp_live_names[i], n) < 0) {
+            Py_XDECREF(n);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(n);
+    }
+    return d;
+}
+
 static PyMethodDef module_methods[] = {
     {"simd_path", module_simd_path, METH_NOARGS, module_simd_path_doc},
+    {"_live_counts", module_live_counts, METH_NOARGS, module_live_counts_doc},
     {NULL, NULL, 0, NULL},
 };
 

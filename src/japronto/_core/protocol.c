@@ -37,6 +37,7 @@
 #include "buffer.h"
 #include "chunked.h"
 #include "http1.h"
+#include "live.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -171,6 +172,7 @@ readbuf_dealloc(PyObject *op)
         readbuf_drop_block(rb);
     else
         PyMem_Free(rb->data);
+    JP_LIVE_DEC(JP_LIVE_READBUF);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -1303,6 +1305,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     protocol *self = (protocol *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
+    JP_LIVE_INC(JP_LIVE_PROTOCOL);
     /* tp_alloc zeroed everything, so self is safe to deallocate from here on. */
     self->fd = -1;
     self->st = st;
@@ -1378,6 +1381,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->rb = PyObject_New(readbuf, st->readbuf_type);
     if (self->rb == NULL)
         goto error;
+    JP_LIVE_INC(JP_LIVE_READBUF);
     self->rb->st = st;
     self->rb->data = NULL;
     self->rb->cap = self->rb->len = self->rb->pos = 0;
@@ -1458,6 +1462,7 @@ protocol_dealloc(PyObject *op)
     PyMem_Free(self->headers);
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
+    JP_LIVE_DEC(JP_LIVE_PROTOCOL);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

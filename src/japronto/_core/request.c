@@ -24,6 +24,7 @@
  */
 #include "request.h"
 
+#include "live.h"
 #include "protocol.h"
 #include "response.h"
 
@@ -101,6 +102,7 @@ jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *bas
         Py_XDECREF(match_dict);
         return NULL;
     }
+    JP_LIVE_INC(JP_LIVE_REQUEST);
     self->st = st;
     self->conn = Py_NewRef(conn);
     if (request_fill(self, base, head, body_off, body_len, chunked_body, route, match_dict) <
@@ -640,6 +642,7 @@ request_dealloc(PyObject *op)
     request_release_headers(self);
     PyMem_Free(self->owned);
     jp_buffer_free(&self->chunked);
+    JP_LIVE_DEC(JP_LIVE_REQUEST);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

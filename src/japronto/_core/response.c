@@ -31,6 +31,7 @@
 #include "response.h"
 
 #include "chars.h"
+#include "live.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -918,6 +919,7 @@ response_alloc(jp_state *st)
         if (self == NULL)
             return NULL;
     }
+    JP_LIVE_INC(JP_LIVE_RESPONSE);
     self->code = 200;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
@@ -1260,6 +1262,7 @@ response_dealloc(PyObject *op)
         jp_buffer_free(&self->fields);
     /* The clears above may have run arbitrary finalizers, but none can reach this object
      * (its refcount is 0), so the free list is only touched here and in response_alloc. */
+    JP_LIVE_DEC(JP_LIVE_RESPONSE);
     jp_state *st = jp_state_from_type(tp);
     if (st != NULL && !st->response_free_closed && st->response_nfree < JP_RESPONSE_FREELIST_MAX)
         st->response_free[st->response_nfree++] = op;
