@@ -16,6 +16,8 @@ import time
 import types
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from japronto import _core
 
@@ -875,3 +877,73 @@ def test_text_only_fast_path_builds_what_the_general_path_builds():
             assert a.text is text  # the str itself, not a copy
     with pytest.raises(TypeError):
         _core.Response(text=b"bytes are body=")
+
+
+# --- json= encoded in C (json.c) ----------------------------------------------------------
+
+
+def _stdlib_json(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**200), max_value=2**200),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    st.text(alphabet=st.characters(max_codepoint=0x3F)),  # controls, quotes, backslashes
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=6),
+        st.lists(inner, max_size=6).map(tuple),
+        st.dictionaries(st.text(max_size=8), inner, max_size=6),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(JSON_VALUES.filter(lambda v: v is not None))  # json=None means no JSON body
+def test_json_body_is_what_the_stdlib_writes(value):
+    assert Response(json=value).body == _stdlib_json(value)
+
+
+def test_json_values_the_c_encoder_hands_to_the_general_one():
+    class D(dict):
+        pass
+
+    class L(list):
+        pass
+
+    deep = []
+    cur = deep
+    for _ in range(200):  # deeper than the C encoder goes
+        nxt = []
+        cur.append(nxt)
+        cur = nxt
+    for value in (
+        {1: "int key", None: "none key", 2.5: "float key", True: "bool key"},
+        D(a=1),
+        L([1, 2]),
+        {"nested": [D(b=[1])]},
+        deep,
+    ):
+        assert Response(json=value).body == _stdlib_json(value)
+
+
+def test_json_errors_are_clear():
+    for bad in (float("nan"), float("inf"), [1, float("-inf")], {"x": float("nan")}):
+        with pytest.raises(ValueError, match="JSON has no"):
+            Response(json=bad)
+    with pytest.raises(UnicodeEncodeError):
+        Response(json="lone \ud800 surrogate")
+    cyclic = []
+    cyclic.append(cyclic)
+    with pytest.raises(ValueError, match="Circular reference"):
+        Response(json=cyclic)
+    with pytest.raises(TypeError):
+        Response(json={"when": object()})

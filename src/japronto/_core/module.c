@@ -170,6 +170,7 @@ module_clear(PyObject *module)
     jp_state *st = module_get_state(module);
     jp_response_freelist_clear(st);
     jp_protocol_pools_clear(st);
+    jp_buffer_free(&st->json_scratch);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);

@@ -31,6 +31,7 @@
 #include "response.h"
 
 #include "chars.h"
+#include "json.h"
 #include "live.h"
 
 #include <stdint.h>
@@ -427,6 +428,9 @@ typedef struct response_object {
     jp_buffer fields;    /* preformatted header lines, each ending in CRLF */
 } response_object;
 /* clang-format on */
+
+/* The JSON scratch buffer keeps at most this much between responses. */
+#define RESPONSE_JSON_SCRATCH_KEEP 65536u
 
 /* Py_NewRef is 3.10+. */
 static inline PyObject *
@@ -1090,6 +1094,26 @@ response_build(jp_state *st, PyObject *const *argv)
             goto error;
         }
         self->kind = RESPONSE_KIND_JSON;
+        /* Plain data is encoded here (json.c); anything else by the general encoder. The
+         * scratch buffer is the module's: the encoder runs no Python code, so nothing can
+         * re-enter it before its bytes are copied out. */
+        jp_buffer *scratch = &st->json_scratch;
+        scratch->len = 0;
+        int jrc = jp_json_encode(json, scratch);
+        if (jrc == JP_JSON_ERROR)
+            goto error;
+        if (jrc == JP_JSON_OK) {
+            PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
+            scratch->len = 0;
+            jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+            if (encoded == NULL)
+                goto error;
+            int err = response_set_payload(self, encoded);
+            Py_DECREF(encoded);
+            if (err < 0)
+                goto error;
+            goto json_done;
+        }
         PyObject *dumped = PyObject_CallOneArg(st->json_dumps, json);
         if (dumped == NULL)
             goto error;
@@ -1102,6 +1126,7 @@ response_build(jp_state *st, PyObject *const *argv)
         Py_DECREF(dumped);
         if (err < 0)
             goto error;
+    json_done:;
     } else if (body != NULL) {
         self->kind = RESPONSE_KIND_BODY;
         if (PyBytes_Check(body)) {

@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "buffer.h"
 #include "date.h"
 
 /* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
@@ -130,6 +131,9 @@ typedef struct jp_state {
      * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
     jp_block_pool read_pool;
     jp_block_pool out_pool;
+
+    /* response.c: where json.c writes a Response's JSON before it is copied into bytes. */
+    jp_buffer json_scratch;
 } jp_state;
 
 static inline jp_state *
