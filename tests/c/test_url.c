@@ -233,6 +233,37 @@ test_split(void)
     CHECK(jp_path_split(in, 2000, NULL, 0) == 1000, "1000 segments");
 }
 
+/* Form decoding: '+' is a space, escapes as in paths ("%2B" stays '+'), nothing read past
+ * the end. */
+static void
+check_form(const char *s, const char *want)
+{
+    size_t len = strlen(s);
+    const char *in = jp_guarded_copy(&guard, s, len);
+    char out[64];
+    size_t n = jp_form_decode(out, in, len);
+    CHECK(n == strlen(want) && memcmp(out, want, n) == 0, "form_decode(\"%s\") gave \"%.*s\"", s,
+          (int)n, out);
+}
+
+static void
+test_form_decode(void)
+{
+    check_form("", "");
+    check_form("a", "a");
+    check_form("a+b", "a b");
+    check_form("+++", "   ");
+    check_form("%2B", "+");
+    check_form("a%2Bb+c", "a+b c");
+    check_form("x%20y", "x y");
+    check_form("%zz", "%zz");
+    check_form("%4", "%4");
+    check_form("%", "%");
+    check_form("100%", "100%");
+    check_form("%41%4a%4A", "AJJ");
+    check_form("%+1", "% 1");
+}
+
 int
 main(void)
 {
@@ -243,6 +274,7 @@ main(void)
     test_decode_random();
     test_find_escape();
     test_split();
+    test_form_decode();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_url");
 }

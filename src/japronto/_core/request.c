@@ -25,6 +25,7 @@
 #include "request.h"
 
 #include "live.h"
+#include "url.h"
 #include "protocol.h"
 #include "response.h"
 
@@ -474,6 +475,78 @@ const char *const jp_request_helper_names[JP_RH_COUNT] = {
     [JP_RH_PORT] = "get_port",
 };
 
+/* query_all: every (name, value) of the query string, as
+ * japronto.request_helpers.parse_urlencoded gives them (pieces split on '&', empty ones
+ * skipped, name and value split at the first '=', each form-decoded, then UTF-8 with errors
+ * replaced), computed here because routes with a query are common and the Python version costs
+ * more than the rest of such a request. query is the dict of those pairs (the last value of
+ * a repeated name wins). */
+static PyObject *
+request_query_pairs(request *self)
+{
+    PyObject *pairs = PyList_New(0);
+    if (pairs == NULL || !(self->head.flags & JP_HEAD_HAS_QUERY))
+        return pairs;
+    const char *q = self->base + self->head.query.off;
+    size_t n = self->head.query.len;
+    char small[256];
+    char *buf = n <= sizeof(small) ? small : PyMem_Malloc(n);
+    if (buf == NULL) {
+        Py_DECREF(pairs);
+        return PyErr_NoMemory();
+    }
+    size_t i = 0;
+    while (i < n) {
+        const char *amp = memchr(q + i, '&', n - i);
+        size_t end = amp ? (size_t)(amp - q) : n;
+        if (end > i) {
+            const char *piece = q + i;
+            size_t plen = end - i;
+            const char *eq = memchr(piece, '=', plen);
+            size_t nlen = eq ? (size_t)(eq - piece) : plen;
+            size_t vlen = eq ? plen - nlen - 1 : 0;
+            PyObject *name = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, nlen),
+                                                  "replace");
+            PyObject *value =
+                name == NULL ? NULL
+                             : PyUnicode_DecodeUTF8(buf,
+                                                    (Py_ssize_t)jp_form_decode(
+                                                        buf, eq ? eq + 1 : piece + plen, vlen),
+                                                    "replace");
+            PyObject *pair = value == NULL ? NULL : PyTuple_Pack(2, name, value);
+            Py_XDECREF(name);
+            Py_XDECREF(value);
+            if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_CLEAR(pairs);
+                break;
+            }
+            Py_DECREF(pair);
+        }
+        i = end + 1;
+    }
+    if (buf != small)
+        PyMem_Free(buf);
+    return pairs;
+}
+
+static PyObject *
+request_query_dict(PyObject *pairs)
+{
+    PyObject *d = PyDict_New();
+    if (d == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(pairs);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (PyDict_SetItem(d, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1)) < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
 /* closure is the JP_RH_* index. The function may read other attributes of the request
  * (text reads encoding), so `derived` is looked at again after the call. An exception is not
  * cached: the next access calls again and raises again. */
@@ -489,7 +562,17 @@ request_get_derived(PyObject *op, void *closure)
         if (PyErr_Occurred())
             return NULL;
     }
-    PyObject *v = PyObject_CallOneArg(fn, op);
+    PyObject *v;
+    intptr_t index = (intptr_t)closure;
+    if (index == JP_RH_QUERY_ALL) {
+        v = request_query_pairs(self);
+    } else if (index == JP_RH_QUERY) {
+        PyObject *pairs = request_query_pairs(self);
+        v = pairs == NULL ? NULL : request_query_dict(pairs);
+        Py_XDECREF(pairs);
+    } else {
+        v = PyObject_CallOneArg(fn, op);
+    }
     if (v == NULL)
         return NULL;
     if (self->derived == NULL && (self->derived = PyDict_New()) == NULL) {

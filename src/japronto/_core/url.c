@@ -72,6 +72,25 @@ jp_percent_decode(char *dst, const char *src, size_t len, int *changed)
 }
 
 size_t
+jp_form_decode(char *dst, const char *src, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && len - i >= 3 && url_hex_value((unsigned char)src[i + 1]) >= 0 &&
+                   url_hex_value((unsigned char)src[i + 2]) >= 0) {
+            c = (char)(url_hex_value((unsigned char)src[i + 1]) << 4 |
+                       url_hex_value((unsigned char)src[i + 2]));
+            i += 2;
+        }
+        dst[o++] = c;
+    }
+    return o;
+}
+
+size_t
 jp_path_split(const char *path, size_t len, jp_url_slice *segs, size_t max)
 {
     if (len == 0 || path[0] != '/')

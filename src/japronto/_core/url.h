@@ -33,6 +33,12 @@ typedef struct jp_url_slice {
  * escape was decoded, so that the output differs from the input, and to 0 otherwise. */
 size_t jp_percent_decode(char *dst, const char *src, size_t len, int *changed);
 
+/* Decodes one name or value of application/x-www-form-urlencoded data (a query string's
+ * pieces): '+' is a space, then percent-decoding as above, so "%2B" stays a '+'. Same buffer
+ * rules and return value as jp_percent_decode; this is what urllib.parse.unquote_to_bytes
+ * gives for the piece with '+' replaced by ' ' first. */
+size_t jp_form_decode(char *dst, const char *src, size_t len);
+
 /* The offset of the first valid "%XX" escape in s[0..len), or len if there is none: when it
  * returns len, s is its own decoded form and a caller can use it without copying. */
 size_t jp_percent_find_escape(const char *s, size_t len);
