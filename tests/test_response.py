@@ -947,3 +947,12 @@ def test_json_errors_are_clear():
         Response(json=cyclic)
     with pytest.raises(TypeError):
         Response(json={"when": object()})
+
+
+def test_json_only_fast_path_builds_what_the_general_path_builds():
+    for value in ({"message": "Hello, World!"}, [1, 2.5, None, True, "é\n"], "s", 0, {}):
+        fast = Response(json=value)
+        for general in (Response(json=value, code=200), Response(None, None, None, value)):
+            assert ser(fast) == ser(general)
+            for attr in ("code", "body", "text", "mime_type", "headers", "cookies"):
+                assert getattr(fast, attr) == getattr(general, attr), attr

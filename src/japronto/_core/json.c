@@ -9,6 +9,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The stdlib's escapes (Lib/json/encoder.py, ESCAPE_DCT), with lowercase hex for the rest of
@@ -26,7 +27,7 @@ json_needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-static int
+static inline int
 json_put(jp_buffer *out, const char *p, size_t n)
 {
     if (jp_buffer_append(out, p, n) < 0) {
@@ -36,7 +37,42 @@ json_put(jp_buffer *out, const char *p, size_t n)
     return JP_JSON_OK;
 }
 
+/* One byte: the punctuation between values. */
+static inline int
+json_putc(jp_buffer *out, char c)
+{
+    if (jp_buffer_reserve(out, 1) < 0) {
+        PyErr_NoMemory();
+        return JP_JSON_ERROR;
+    }
+    out->data[out->len++] = c;
+    return JP_JSON_OK;
+}
+
 #define JSON_PUT_LIT(out, s) json_put((out), (s), sizeof(s) - 1)
+
+/* The length of the run at the start of p[0..n) that needs no escape: eight bytes at a time
+ * (a byte below 0x20, a '"' or a '\\' in a word is found with the usual SWAR tests), then
+ * byte by byte. */
+static inline size_t
+json_plain_run(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t lt20 = (w - ones * 0x20) & ~w;
+        uint64_t q = w ^ (ones * '"');
+        uint64_t b = w ^ (ones * '\\');
+        uint64_t hit = (lt20 | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (hit)
+            break;
+    }
+    while (i < n && !json_needs_escape((unsigned char)p[i]))
+        i++;
+    return i;
+}
 
 /* A str as a JSON string: its UTF-8 (cached by the str; an ASCII str is its own) with the
  * escapes above. A lone surrogate has no UTF-8 form: UnicodeEncodeError, as the stdlib's
@@ -59,9 +95,18 @@ json_string(PyObject *s, jp_buffer *out)
         PyErr_NoMemory();
         return JP_JSON_ERROR;
     }
-    out->data[out->len++] = '"';
-    size_t start = 0;
-    for (size_t i = 0; i < (size_t)n; i++) {
+    size_t run = json_plain_run(p, (size_t)n);
+    char *d = out->data + out->len;
+    *d = '"';
+    memcpy(d + 1, p, run);
+    if (run == (size_t)n) {
+        d[1 + run] = '"';
+        out->len += (size_t)n + 2;
+        return JP_JSON_OK;
+    }
+    out->len += 1 + run;
+    size_t start = run;
+    for (size_t i = run; i < (size_t)n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (!json_needs_escape(c))
             continue;
@@ -74,7 +119,7 @@ json_string(PyObject *s, jp_buffer *out)
     }
     if (json_put(out, p + start, (size_t)n - start) < 0)
         return JP_JSON_ERROR;
-    return json_put(out, "\"", 1);
+    return json_putc(out, '"');
 }
 
 /* An int: digits of a long long written here; a larger one through int.__repr__ (exact int,
@@ -132,7 +177,7 @@ static int json_value(PyObject *v, jp_buffer *out, int depth);
 static int
 json_dict(PyObject *d, jp_buffer *out, int depth)
 {
-    if (json_put(out, "{", 1) < 0)
+    if (json_putc(out, '{') < 0)
         return JP_JSON_ERROR;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
@@ -142,18 +187,18 @@ json_dict(PyObject *d, jp_buffer *out, int depth)
          * to it. */
         if (!PyUnicode_CheckExact(k))
             return JP_JSON_FALLBACK;
-        if (!first && json_put(out, ",", 1) < 0)
+        if (!first && json_putc(out, ',') < 0)
             return JP_JSON_ERROR;
         first = 0;
         int rc = json_string(k, out);
         if (rc == JP_JSON_OK)
-            rc = json_put(out, ":", 1);
+            rc = json_putc(out, ':');
         if (rc == JP_JSON_OK)
             rc = json_value(v, out, depth + 1);
         if (rc != JP_JSON_OK)
             return rc;
     }
-    return json_put(out, "}", 1);
+    return json_putc(out, '}');
 }
 
 static int
@@ -162,16 +207,16 @@ json_sequence(PyObject *seq, jp_buffer *out, int depth)
     /* Exact list or tuple: PySequence_Fast_ITEMS reads them without calling anything. */
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
-    if (json_put(out, "[", 1) < 0)
+    if (json_putc(out, '[') < 0)
         return JP_JSON_ERROR;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (i && json_put(out, ",", 1) < 0)
+        if (i && json_putc(out, ',') < 0)
             return JP_JSON_ERROR;
         int rc = json_value(items[i], out, depth + 1);
         if (rc != JP_JSON_OK)
             return rc;
     }
-    return json_put(out, "]", 1);
+    return json_putc(out, ']');
 }
 
 static int

@@ -130,6 +130,7 @@ module_exec(PyObject *module)
         module_intern(&st->str_cancel, "cancel") < 0 ||
         module_intern(&st->str_text, "text") < 0 ||
         module_intern(&st->str_abort, "abort") < 0 ||
+        module_intern(&st->str_json, "json") < 0 ||
         module_intern(&st->str_jp_fd, "_jp_fd") < 0)
         return -1;
     if ((st->headers_class = module_import_attr("japronto.headers", "Headers")) == NULL ||
@@ -191,6 +192,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_text);
     Py_CLEAR(st->str_abort);
+    Py_CLEAR(st->str_json);
     Py_CLEAR(st->str_jp_fd);
     return 0;
 }

@@ -964,6 +964,35 @@ response_build_text(jp_state *st, PyObject *text)
     return (PyObject *)self;
 }
 
+/* Response(json=<plain data>): what response_build does for it when json.c takes the value;
+ * NULL with no exception set when it does not (the caller then takes the general path). */
+static PyObject *
+response_build_json(jp_state *st, PyObject *json)
+{
+    jp_buffer *scratch = &st->json_scratch;
+    scratch->len = 0;
+    int rc = jp_json_encode(json, scratch);
+    if (rc != JP_JSON_OK)
+        return NULL; /* JP_JSON_ERROR has set the exception; FALLBACK has not */
+    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
+    scratch->len = 0;
+    jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+    if (encoded == NULL)
+        return NULL;
+    response_object *self = response_alloc(st);
+    if (self == NULL) {
+        Py_DECREF(encoded);
+        return NULL;
+    }
+    self->kind = RESPONSE_KIND_JSON;
+    self->ctype = RESPONSE_CT_JSON;
+    /* A bytes payload: response_set_payload cannot fail. */
+    self->body = PyBytes_AS_STRING(encoded);
+    self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
+    self->payload = encoded;
+    return (PyObject *)self;
+}
+
 /* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
  * object is allocated first and every field set empty, so every later failure can simply
  * Py_DECREF it. */
@@ -1202,6 +1231,12 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
         return response_build_text(st, args[0]);
     if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0]))
         return response_build_text(st, args[0]);
+    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
+        PyTuple_GET_ITEM(kwnames, 0) == st->str_json && args[0] != Py_None) {
+        PyObject *r = response_build_json(st, args[0]);
+        if (r != NULL || PyErr_Occurred())
+            return r;
+    }
     if (nargs > RESPONSE_NARGS) {
         PyErr_Format(PyExc_TypeError,
                      "Response() takes at most %d positional arguments (%zd given)", RESPONSE_NARGS,

@@ -111,6 +111,7 @@ typedef struct jp_state {
     PyObject *str_cancel;
     PyObject *str_text;
     PyObject *str_abort;
+    PyObject *str_json;
     PyObject *str_jp_fd;
 
     /* The cached Date line, refreshed at most once a second by the protocol. */
