@@ -63,8 +63,13 @@ fuzz: $(FUZZERS)
 	    test $${PIPESTATUS[0]} -eq 0; \
 	done
 
+# The server tests run with direct I/O (the default); the modules about the connection itself
+# run once more on the loops' own transports (JAPRONTO_IO=transport), the other I/O path.
+TRANSPORT_TESTS := $(addprefix tests/server/,test_basics.py test_pipelining.py \
+	test_connections.py test_bodies.py test_split.py test_clients.py test_errors.py)
 pytest:
 	$(PYTHON) -m pytest -q tests
+	JAPRONTO_IO=transport $(PYTHON) -m pytest -q -p no:cacheprovider $(TRANSPORT_TESTS)
 
 # The whole Python suite again, against a copy of the package whose extension is built with
 # ASan and UBSan. The interpreter itself is not instrumented, so the ASan runtime is preloaded;
