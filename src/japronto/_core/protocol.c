@@ -226,9 +226,30 @@ typedef struct protocol {
     unsigned reading_paused : 1;
     unsigned writing_paused : 1;
     unsigned processing : 1;
+
+    /* For the reaper (reaper.py), which reads them once per sweep: monotonic seconds (the
+     * clock of Python's time.monotonic) of the last read or finished async handler, and of
+     * the read that began the request now being read. Taken once per read, never per
+     * request. */
+    double last_activity;
+    double request_started;
 } protocol;
 
 #define PROTOCOL(op) ((protocol *)(op))
+
+/* A cheap monotonic clock (vDSO, no system call on Linux); a few ms of resolution is plenty
+ * for timeouts counted in seconds. */
+static double
+protocol_now(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 PyObject *
 jp_protocol_transport(PyObject *conn)
@@ -852,6 +873,7 @@ protocol_connection_made(PyObject *op, PyObject *transport)
     Py_XSETREF(self->transport, Py_NewRef(transport));
     Py_XSETREF(self->write, write);
     self->closed = 0;
+    self->last_activity = self->request_started = protocol_now();
     if (PySet_Add(self->connections, op) < 0)
         return NULL;
     Py_RETURN_NONE;
@@ -910,6 +932,9 @@ protocol_buffer_updated(PyObject *op, PyObject *arg)
     rb->len += (size_t)n;
     if (self->closed)
         Py_RETURN_NONE;
+    self->last_activity = protocol_now();
+    if (self->rstate == R_HEAD && rb->len - (size_t)n == rb->pos)
+        self->request_started = self->last_activity; /* this read begins a request */
     jp_date_refresh(&self->st->date, time(NULL));
     Py_INCREF(op); /* a handler may drop the last other reference */
     if (protocol_process(self) < 0 || protocol_flush(self) < 0)
@@ -1021,6 +1046,7 @@ protocol_task_done_method(PyObject *op, PyObject *task)
         Py_RETURN_NONE;
     }
     Py_INCREF(op);
+    self->last_activity = protocol_now(); /* idle time counts from the answer, not the read */
     PyObject *request = Py_NewRef(e->request);
     jp_response_ctx ctx = e->ctx;
     PyObject *result = PyObject_CallMethod(task, "result", NULL);
@@ -1247,6 +1273,35 @@ protocol_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+/* Graceful shutdown of one connection: no further request is read. An idle connection closes
+ * now; one with requests in flight closes after their responses, the last of which says
+ * Connection: close; a request only partly received is not started: it is answered 503 and
+ * the connection closes. Returns True when the connection closes at once (idle). */
+static PyObject *
+protocol_close_gracefully(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    protocol *self = PROTOCOL(op);
+    if (self->closed || self->closing)
+        Py_RETURN_TRUE;
+    Py_INCREF(op);
+    int now = 0;
+    int partial = self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED ||
+                  (self->rstate == R_HEAD && self->rb->len > self->rb->pos);
+    if (self->qlen > 0) {
+        protocol_entry(self, self->qlen - 1)->ctx.keep_alive = 0;
+        protocol_finish_after(self);
+    } else if (partial) {
+        protocol_reject(self, 503, "Service Unavailable: the server is shutting down");
+    } else {
+        protocol_finish_after(self);
+        now = 1;
+    }
+    if (protocol_flush(self) < 0)
+        protocol_drop(self);
+    Py_DECREF(op);
+    return PyBool_FromLong(now);
+}
+
 static PyMethodDef protocol_methods[] = {
     {"connection_made", protocol_connection_made, METH_O, NULL},
     {"get_buffer", protocol_get_buffer, METH_O, NULL},
@@ -1256,6 +1311,8 @@ static PyMethodDef protocol_methods[] = {
     {"pause_writing", protocol_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", protocol_resume_writing, METH_NOARGS, NULL},
     {"_task_done", protocol_task_done_method, METH_O, NULL},
+    {"close_gracefully", protocol_close_gracefully, METH_NOARGS,
+     "Stops reading requests; closes now when idle, else after the requests in flight."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1284,7 +1341,48 @@ protocol_get_idle(PyObject *op, void *closure)
     return PyBool_FromLong(idle);
 }
 
+/* What the connection is doing, for the reaper: "idle" (waiting for a request), "head" or
+ * "body" (a request partly received), "handling" (requests in flight or being written). */
+static PyObject *
+protocol_get_state(PyObject *op, void *closure)
+{
+    (void)closure;
+    protocol *self = PROTOCOL(op);
+    const char *state;
+    if (self->closed)
+        state = "closed";
+    else if (self->qlen > 0 || self->out.len > 0 || self->writing_paused)
+        state = "handling";
+    else if (self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED)
+        state = "body";
+    else if (self->rstate == R_HEAD && self->rb->len > self->rb->pos)
+        state = "head";
+    else
+        state = "idle";
+    return PyUnicode_FromString(state);
+}
+
+static PyObject *
+protocol_get_last_activity(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyFloat_FromDouble(PROTOCOL(op)->last_activity);
+}
+
+static PyObject *
+protocol_get_request_started(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyFloat_FromDouble(PROTOCOL(op)->request_started);
+}
+
 static PyGetSetDef protocol_getset[] = {
+    {"state", protocol_get_state, NULL,
+     "'idle', 'head', 'body' (a request partly received), 'handling' or 'closed'.", NULL},
+    {"last_activity", protocol_get_last_activity, NULL,
+     "time.monotonic() of the last read or finished async handler.", NULL},
+    {"request_started", protocol_get_request_started, NULL,
+     "time.monotonic() of the read that began the request being read.", NULL},
     {"pipeline_length", protocol_get_pipeline_len, NULL, "Requests queued for a response.",
      NULL},
     {"transport", protocol_get_transport, NULL, "The transport, or None once closed.", NULL},
