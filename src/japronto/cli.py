@@ -25,19 +25,28 @@ def load_app(target):
 
     if ":" in target:
         module_name, _, attr = target.partition(":")
+        candidates = [(module_name, attr)]
     else:
-        module_name, _, attr = target.rpartition(".")
-    if not module_name or not attr:
+        # module.attribute: the longest importable prefix is the module.
+        parts = target.split(".")
+        candidates = [
+            (".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)
+        ]
+    if not candidates or not all(candidates[0]):
         raise TargetError(f"{target!r} is not module:attribute (or module.attribute)")
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     _app_module._loading = True
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
-            raise TargetError(f"no module named {module_name!r}") from None
-        raise
+        for module_name, attr in candidates:  # noqa: B007 (the one imported is used below)
+            try:
+                module = importlib.import_module(module_name)
+                break
+            except ModuleNotFoundError as e:
+                if not (e.name and (module_name == e.name or module_name.startswith(e.name + "."))):
+                    raise  # a module the application imports is missing: show the traceback
+        else:
+            raise TargetError(f"no module named {candidates[-1][0]!r}")
     finally:
         _app_module._loading = False
     obj = module
