@@ -308,7 +308,7 @@ class Application:
         unix_socket=None,
         sock=None,
         access_log=None,
-        shutdown_timeout=30.0,
+        shutdown_timeout=None,
         backlog=None,
     ):
         """Serves until SIGTERM or SIGINT, then shuts down gracefully (see worker.py).
@@ -318,6 +318,8 @@ class Application:
         (a path), or on sock (an already listening socket object or file descriptor).
         reload=True restarts the server when a Python file of the application changes.
         access_log=True logs each request on the japronto.access logger (debug turns it on).
+        shutdown_timeout: seconds in-flight requests get after SIGTERM/SIGINT (default: the
+        environment variable JAPRONTO_SHUTDOWN_TIMEOUT, else 30).
         Exits the process with status 1 when the server fails (workers that cannot start);
         returns after a graceful shutdown.
         """
@@ -331,6 +333,8 @@ class Application:
             self._log_request = bool(access_log)
         if worker_num is not None:
             _positive_int("worker_num", worker_num)
+        if shutdown_timeout is None:
+            shutdown_timeout = float(os.environ.get("JAPRONTO_SHUTDOWN_TIMEOUT", 30))
         if not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
             raise ValueError(f"shutdown_timeout must be a number >= 0, not {shutdown_timeout!r}")
         _configure_logging(self._debug)

@@ -102,9 +102,9 @@ def parser():
     p.add_argument(
         "--shutdown-timeout",
         type=_seconds,
-        default=30.0,
         metavar="S",
-        help="grace period for requests in flight on SIGTERM/SIGINT (default 30)",
+        help="grace period for requests in flight on SIGTERM/SIGINT "
+        "(default $JAPRONTO_SHUTDOWN_TIMEOUT, else 30)",
     )
     p.add_argument(
         "--max-connections",

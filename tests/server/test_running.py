@@ -470,7 +470,11 @@ app.router.add_route("/", lambda request: request.Response(text={text!r}))
 """
 
 
-def test_reload_on_change_survives_a_syntax_error(run, tmp_path):
+@pytest.mark.parametrize("watcher", ["polling", "watchfiles"])
+def test_reload_on_change_survives_a_syntax_error(run, tmp_path, watcher):
+    if watcher == "watchfiles":
+        pytest.importorskip("watchfiles")  # in the [test] extra; optional for users
+    env = {"JAPRONTO_RELOAD_POLL": "1"} if watcher == "polling" else {}
     port = free_port()
     src = tmp_path / "reloadapp.py"
     src.write_text(RELOAD_APP.format(text="one"))
@@ -482,8 +486,9 @@ def test_reload_on_change_survives_a_syntax_error(run, tmp_path):
         port,
         "--reload",
         cwd=tmp_path,
-        env={"JAPRONTO_RELOAD_POLL": "1"},
+        env=env,
     )
+    p.wait_for(f"({watcher})")
     p.wait_port(port)
     assert fetch(port) == (200, b"one")
 
