@@ -127,6 +127,26 @@ def test_content_length_digits():
         assert split(raw)[2] == b"a" * n
 
 
+def test_text_fast_path_bytes_at_every_small_length():
+    # The 200-text fast path copies small bodies with fixed-size overlapping moves and writes
+    # the Content-Length digits in place: every size class and digit count, byte for byte.
+    lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 4096, 65537]
+    for n in lengths:
+        for text in ("".join(chr(ord("a") + i % 26) for i in range(n)), "é" * (n // 2)):
+            body = text.encode()
+            expected = (
+                b"HTTP/1.1 200 OK\r\n"
+                b"Content-Type: text/plain; charset=utf-8\r\n"
+                b"Content-Length: "
+                + str(len(body)).encode()
+                + b"\r\n"
+                + DATE
+                + b"Server: japronto\r\n\r\n"
+                + body
+            )
+            assert ser(Response(text=text)) == expected, n
+
+
 # --- construction: arguments -------------------------------------------------------------------
 
 

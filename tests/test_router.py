@@ -764,3 +764,44 @@ def test_literal_routes_match_themselves_however_encoded(paths, data):
             # b"\xc3\xa9" with surrogateescape): the first registered wins.
             first = next(r for enc, r in routes if enc == encoded)
             assert result is not None and result[0] is first and result[1] == {}, path
+
+
+# --- the route decorator ----------------------------------------------------------------------
+
+
+def test_route_decorator_registers_and_returns_the_function():
+    app = japronto.Application()
+
+    @app.route("/a/{x}", methods=["get", "post"])
+    def a(request):
+        return "a"
+
+    @app.router.route("/b", method="put")
+    async def b(request):
+        return "b"
+
+    assert a(None) == "a" and b.__name__ == "b"  # unchanged functions
+    routes = app.router.routes
+    assert [(r.pattern, r.handler, r.methods) for r in routes] == [
+        ("/a/{x}", a, ("GET", "POST")),
+        ("/b", b, ("PUT",)),
+    ]
+    matcher = app.router.compile()
+    assert found(matcher, b"POST", b"/a/1") == ("/a/{x}", {"x": "1"})
+    route, _, is_coroutine = matcher.match(b"PUT", b"/b")
+    assert route.handler is b and is_coroutine is True
+
+
+def test_route_decorator_rejects_mistakes_before_decorating():
+    router = Router()
+    with pytest.raises(ValueError, match="start with '/'"):
+        router.route("nope")
+    with pytest.raises(ValueError, match="duplicate placeholder"):
+        router.route("/{a}/{a}")
+    with pytest.raises(TypeError, match="method or methods"):
+        router.route("/x", method="GET", methods=["POST"])
+    with pytest.raises(ValueError, match="invalid HTTP method"):
+        router.route("/x", methods=["GE T"])
+    with pytest.raises(TypeError, match="callable"):
+        router.route("/x")(42)
+    assert len(router) == 0

@@ -71,7 +71,10 @@ class _Server:
         return self.app._error_response(request, exc)
 
     def not_found(self, request):
-        return self.app._error_response(request, RouteNotFoundException(request.path))
+        response = self.app._error_response(request, RouteNotFoundException(request.path))
+        if self.app._log_request:
+            _access(request, response, None)
+        return response
 
 
 def _response_size(result):
@@ -84,38 +87,70 @@ def _response_size(result):
     return 0
 
 
-def _request_logger(handler):
-    """Wraps a handler so that each request it answers is logged on the japronto.access
-    logger: peer, method, path, status, body bytes, duration. Only handlers of an app with the
-    access log on are wrapped, so with it off a request costs nothing more."""
+def _access(request, response, ms):
+    """One access-log line: peer, method, path, status, body bytes, duration."""
+    access_log.info(
+        "%s %s %s %s %d %sms",
+        request.remote_addr or "-",
+        request.method,
+        request.path,
+        getattr(response, "code", "-"),
+        _response_size(response),
+        "-" if ms is None else f"{ms:.2f}",
+    )
+
+
+def _request_logger(app):
+    """A wrap(handler) for Router.compile: each request the handler answers is logged on the
+    japronto.access logger with the status actually sent (debug, log_request, access_log).
+    A failure is settled here, through the same app._error_response the server would call,
+    so that its status is known and logged. Only an app with the access log on wraps its
+    handlers, so with it off a request costs nothing more."""
 
     def log_one(request, result, start):
-        code = getattr(result, "code", "-")
         ms = (time.perf_counter() - start) * 1000
-        access_log.info(
-            "%s %s %s %s %d %.2fms",
-            request.remote_addr or "-",
-            request.method,
-            request.path,
-            code,
-            _response_size(result),
-            ms,
+        _access(request, result, ms)
+
+    def settle(request, result):
+        if isinstance(result, _core.Response):
+            return result
+        # The same words the server uses when no logging wrapper is in the way.
+        exc = TypeError(
+            f"a handler must return a Response (request.Response(...)), not {type(result).__name__}"
         )
+        return app._error_response(request, exc)
 
-    async def finish(request, awaitable, start):
-        result = await awaitable
-        log_one(request, result, start)
-        return result
+    def wrap(handler):
+        async def finish(request, awaitable, start):
+            try:
+                result = settle(request, await awaitable)
+            except asyncio.CancelledError:
+                # The task may be cancelled from outside (the client went away, shutdown):
+                # it must end cancelled, so this is only noted; a 500, if the client is still
+                # there, is made and logged by the server.
+                log.info("%s %s cancelled", request.method, request.path)
+                raise
+            except Exception as exc:
+                result = app._error_response(request, exc)
+            log_one(request, result, start)
+            return result
 
-    def logged(request):
-        start = time.perf_counter()
-        result = handler(request)
-        if inspect.isawaitable(result):
-            return finish(request, result, start)
-        log_one(request, result, start)
-        return result
+        def logged(request):
+            start = time.perf_counter()
+            try:
+                result = handler(request)
+            except BaseException as exc:  # as the server does: any failure is a response
+                result = app._error_response(request, exc)
+            else:
+                if inspect.isawaitable(result):
+                    return finish(request, result, start)
+                result = settle(request, result)
+            log_one(request, result, start)
+            return result
 
-    return logged
+        return logged
+
+    return wrap
 
 
 def _request_class(extensions):
@@ -210,6 +245,11 @@ class Application:
     def debug(self):
         return self._debug
 
+    def route(self, pattern, method=None, methods=None):
+        """Decorator: ``@app.route('/path', methods=['GET', 'POST'])`` registers the function
+        with app.router.add_route and returns it unchanged (Router.route does the work)."""
+        return self._router.route(pattern, method=method, methods=methods)
+
     def add_error_handler(self, exc_type, handler):
         """handler(request, exc) -> Response for exceptions of exc_type raised by handlers.
         The first registered handler whose type matches wins; None matches everything."""
@@ -266,8 +306,13 @@ class Application:
                             f"error handler {handler!r} is a coroutine function; "
                             "error handlers must return a Response directly"
                         )
+                    if not isinstance(response, _core.Response):
+                        raise TypeError(
+                            f"error handler {handler!r} returned {type(response).__name__}, "
+                            "not a Response (request.Response(...))"
+                        )
                     return response
-                except Exception:
+                except BaseException:  # CancelledError too: this must end as a response
                     log.exception("error handler %r failed while handling %r", handler, exc)
                     log.error(
                         "the original exception", exc_info=(type(exc), exc, exc.__traceback__)
@@ -294,7 +339,7 @@ class Application:
     # -- running --------------------------------------------------------------------------
 
     def _make_server(self, loop):
-        wrap = _request_logger if self._log_request else None
+        wrap = _request_logger(self) if self._log_request else None
         return _Server(self, loop, self._router.compile(wrap))
 
     def run(

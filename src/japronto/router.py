@@ -204,6 +204,21 @@ class Router:
         self._routes.append(route)
         return route
 
+    def route(self, pattern, method=None, methods=None):
+        """A decorator form of add_route: ``@router.route('/users/{id}', methods=['GET'])``
+        registers the function it decorates and gives it back unchanged, so the same function
+        can be decorated more than once (one route each) and still be called directly."""
+        # Checked now, not when the decorator is applied, so that a mistake is reported at the
+        # line that made it, and before the function body is even read.
+        _parse_pattern(pattern)
+        _normalise_methods(method, methods)
+
+        def register(handler):
+            self.add_route(pattern, handler, method=method, methods=methods)
+            return handler
+
+        return register
+
     def compile(self, wrap=None):
         """The C matcher for the routes registered so far (the app calls this once, when it
         starts; routes added later need a new compile). wrap(handler), if given, is called

@@ -15,7 +15,8 @@ STATE = {"started": 0, "cancelled": 0, "finished": 0, "active": 0, "max_active":
 
 
 def echo(request):
-    """Everything the server saw, as JSON. The body is returned as a latin-1 string (a
+    """Everything the server saw, as JSON (``headers`` as the mapping gives them, ``raw_headers``
+    every field in the order sent, repeats included). The body is returned as a latin-1 string (a
     lossless mapping of bytes) when it is at most 64 KiB, and always as length and sha256.
     ``?lookup=NAME`` (repeatable) adds request.headers.get(NAME) for each NAME."""
     body = request.body
@@ -28,6 +29,7 @@ def echo(request):
         "query_string": request.query_string,
         "version": request.version,
         "headers": [[k, v] for k, v in request.headers.items()],
+        "raw_headers": [[k, v] for k, v in request.headers.raw()],
         "lookups": lookups,
         "body": None if body is None else (body.decode("latin-1") if len(body) <= 65536 else ""),
         "body_is_none": body is None,

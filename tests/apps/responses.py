@@ -11,6 +11,9 @@
 /twice        calls request.Response twice; "distinct" if they are two objects
 /both         "TypeError" if Response(text=..., body=...) raises TypeError
 /crlf         "ValueError" if a header value with CR LF raises ValueError
+/header-list  headers as a list of pairs, a name repeated: X-Rep: a, X-Rep: b, X-Last: z
+/positional   Response("<b>p</b>", 201, None, None, "text/html"): every argument by position
+/huge-header  X-Huge: 1 MiB of "h"
 /big          a 1 MiB body of b"0123456789abcdef" repeated
 """
 
@@ -78,6 +81,18 @@ def crlf(request):
     return request.Response(text="accepted")
 
 
+def header_list(request):
+    return request.Response(text="l", headers=[("X-Rep", "a"), ("X-Rep", "b"), ("X-Last", "z")])
+
+
+def positional(request):
+    return request.Response("<b>p</b>", 201, None, None, "text/html")
+
+
+def huge_header(request):
+    return request.Response(text="huge", headers={"X-Huge": "h" * (1 << 20)})
+
+
 BIG = b"0123456789abcdef" * 65536
 
 
@@ -98,6 +113,9 @@ r.add_route("/close", close)
 r.add_route("/twice", twice)
 r.add_route("/both", both)
 r.add_route("/crlf", crlf)
+r.add_route("/header-list", header_list)
+r.add_route("/positional", positional)
+r.add_route("/huge-header", huge_header)
 r.add_route("/big", big)
 
 if __name__ == "__main__":

@@ -12,8 +12,18 @@
 /done-count           JSON: how many done-callbacks ran, with the paths they saw
 /keep                 stores the request object and answers "kept"
 /kept                 JSON of what the stored requests show now: path, query, headers, body
+/brace/{{x}}/{v}      a literal "{x}" segment, then a placeholder: JSON of match_dict
+/many/{a0}/.../{a11}  twelve placeholders: JSON of match_dict
+/acallable            an instance with an async def __call__: "acallable"
+/partial              functools.partial of a two-argument function: "partial p1"
+/done-sync            a plain handler registering a done-callback: "done-sync"
+/deco                 @app.route(methods=["GET", "post"]): "deco <METHOD>"
+/deco/{x}             @app.router.route(method="put"), async: "adeco <x>"
+/twice-a, /twice-b    one function under two @app.route decorators: "twice <path>"
+/deco-direct          calls the decorated function directly: "direct <deco's answer>"
 """
 
+import functools
 import json
 
 from japronto import Application
@@ -30,6 +40,15 @@ class Handlers:
 class CallableHandler:
     def __call__(self, request):
         return request.Response(text="callable")
+
+
+class AsyncCallableHandler:
+    async def __call__(self, request):
+        return request.Response(text="acallable")
+
+
+def with_prefix(prefix, request):
+    return request.Response(text=f"partial {prefix}")
 
 
 def only_get(request):
@@ -73,6 +92,11 @@ async def done(request):
     request.add_done_callback(lambda req: DONE.append(("first", req.path)))
     request.add_done_callback(lambda req: DONE.append(("second", req.path)))
     return request.Response(text="done")
+
+
+def done_sync(request):
+    request.add_done_callback(lambda req: DONE.append(("sync", req.path)))
+    return request.Response(text="done-sync")
 
 
 def done_count(request):
@@ -120,6 +144,34 @@ r.add_route("/done", done)
 r.add_route("/done-count", done_count)
 r.add_route("/keep", keep)
 r.add_route("/kept", kept)
+r.add_route("/brace/{{x}}/{v}", params)
+r.add_route("/many" + "".join(f"/{{a{i}}}" for i in range(12)), params)
+r.add_route("/acallable", AsyncCallableHandler())
+r.add_route("/partial", functools.partial(with_prefix, "p1"))
+r.add_route("/done-sync", done_sync)
+
+
+@app.route("/deco", methods=["GET", "post"])
+def deco(request):
+    return request.Response(text=f"deco {request.method}")
+
+
+@app.router.route("/deco/{x}", method="put")
+async def adeco(request):
+    return request.Response(text=f"adeco {request.match_dict['x']}")
+
+
+@app.route("/twice-a")
+@app.route("/twice-b")
+def twice(request):
+    return request.Response(text=f"twice {request.path}")
+
+
+@app.route("/deco-direct")
+def deco_direct(request):
+    # The decorators gave the functions back unchanged: still plain callables.
+    return request.Response(text=f"direct {deco(request).body.decode()} {adeco.__name__}")
+
 
 if __name__ == "__main__":
     import sys

@@ -8,6 +8,8 @@
 /count        JSON of the counters (started, cancelled, finished, active, max_active)
 /stats        the same JSON
 /loop         async: the running loop's class, and whether request.app.loop is it
+/aheaders/{ms} async: sleeps ms milliseconds, then answers JSON of the request's header pairs
+              (read only after the sleep, when later pipelined requests have been parsed)
 """
 
 import asyncio
@@ -36,6 +38,12 @@ async def loop_info(request):
     )
 
 
+async def headers_later(request):
+    await asyncio.sleep(int(request.match_dict["ms"]) / 1000)
+    pairs = [[k, v] for k, v in request.headers.raw()]
+    return request.Response(text=json.dumps(pairs), mime_type="application/json")
+
+
 app = Application()
 r = app.router
 r.add_route("/sleep/{ms}", sleep)
@@ -46,6 +54,7 @@ r.add_route("/hang", hang)
 r.add_route("/count", count)
 r.add_route("/stats", count)
 r.add_route("/loop", loop_info)
+r.add_route("/aheaders/{ms}", headers_later)
 
 if __name__ == "__main__":
     import sys

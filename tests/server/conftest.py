@@ -127,9 +127,12 @@ class Server:
         return problems
 
 
-def launch(name: str, loop: str, tmpdir: Path, env: dict | None = None) -> Server:
-    """Starts tests/apps/<name>.py on a free port and waits until it accepts connections."""
-    script = APPS_DIR / f"{name}.py"
+def launch(
+    name: str, loop: str, tmpdir: Path, env: dict | None = None, script: Path | None = None
+) -> Server:
+    """Starts tests/apps/<name>.py (or ``script``, run as ``python script port``) on a free
+    port and waits until it accepts connections."""
+    script = script or APPS_DIR / f"{name}.py"
     assert script.is_file(), f"no test app {script}"
     last_err = ""
     for _attempt in range(3):

@@ -97,11 +97,65 @@ def test_methods_are_upper_cased_and_matched(routes):
     assert (post.status, post.body) == (200, b"multi POST")
 
 
+def test_route_decorators_register_their_functions(routes):
+    with routes.conn() as c:
+        c.send(
+            build_request("GET", "/deco")
+            + build_request("POST", "/deco", body=b"x")
+            + build_request("PUT", "/deco/7", body=b"x")
+            + build_request("GET", "/twice-a")
+            + build_request("GET", "/twice-b")
+            + build_request("GET", "/deco-direct")
+        )
+        got = [(r.status, r.text) for r in c.responses(6)]
+        assert got == [
+            (200, "deco GET"),
+            (200, "deco POST"),
+            (200, "adeco 7"),
+            (200, "twice /twice-a"),
+            (200, "twice /twice-b"),
+            (200, "direct deco GET adeco"),
+        ]
+        # The methods given to the decorators restrict them as add_route's do.
+        c.send(build_request("DELETE", "/deco") + build_request("GET", "/deco/7"))
+        bad, wrong = c.responses(2)
+    assert bad.status == 405 and wrong.status == 405
+    assert {m.strip() for m in bad.header("Allow").split(",")} >= {"GET", "POST"}
+    assert "PUT" in wrong.header("Allow")
+
+
 def test_placeholders_fill_match_dict(routes):
     with routes.conn() as c:
         assert get_json(c, "/user/42/post/a%20b") == {"id": "42", "pid": "a b"}
         c.send(build_request("GET", "/user/42/post/"))  # a placeholder is never empty
         assert c.response().status == 404
+
+
+def test_literal_braces_and_more_than_ten_placeholders(routes):
+    with routes.conn() as c:
+        assert get_json(c, "/brace/%7Bx%7D/val") == {"v": "val"}
+        c.send(build_request("GET", "/brace/x/val"))  # "{{x}}" is the text "{x}", not a name
+        assert c.response().status == 404
+        values = [f"v{i}" for i in range(12)]
+        assert get_json(c, "/many/" + "/".join(values)) == {
+            f"a{i}": v for i, v in enumerate(values)
+        }
+
+
+def test_async_callables_and_partials_are_handlers(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/acallable") + build_request("GET", "/partial"))
+        acall, part = c.responses(2)
+    assert (acall.status, acall.body) == (200, b"acallable")
+    assert (part.status, part.body) == (200, b"partial p1")
+
+
+def test_done_callbacks_of_a_plain_handler(routes):
+    with routes.conn() as c:
+        c.send(build_request("GET", "/done-sync") + build_request("GET", "/done-count"))
+        done, ran = c.responses(2)
+    assert done.text == "done-sync"
+    assert ran.json() == [["sync", "/done-sync"]]  # ran before the next request was handled
 
 
 def test_bound_methods_and_callables_are_handlers(routes):
@@ -158,8 +212,9 @@ def test_a_request_kept_by_the_handler_stays_intact(routes):
             )
             assert c.response().text == "kept"
             c.responses(20)
-        sent.append({"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}",
-                     "body": body.decode()})
+        sent.append(
+            {"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}", "body": body.decode()}
+        )
     with routes.conn() as c:
         c.send(build_request("GET", "/kept"))
         assert c.response().json() == sent

@@ -51,6 +51,80 @@ def test_failing_handler_is_500_and_the_connection_stays_usable(errors, target):
         assert again.status == 500 and (ok.status, ok.body) == (200, b"sync")
 
 
+@pytest.mark.parametrize("target", ["/cancel", "/acancel", "/aselfcancel"])
+def test_handler_raising_cancelled_error_is_a_logged_500(errors, target):
+    """CancelledError is a BaseException, and for an async handler it ends its task as
+    cancelled; either way it is the handler's failure (the client is still there): a 500,
+    logged, and the connection and the server go on."""
+    with errors.conn() as c:
+        c.send(build_request("GET", target) + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+        assert r.status == 500, r
+        assert "close" not in r.connection_tokens()
+        assert (ok.status, ok.body) == (200, b"sync")
+        c.send(build_request("GET", target))
+        assert c.response().status == 500
+    wait_for(
+        lambda: (
+            f"unhandled exception in handler for GET {target}\n" in errors.stderr()
+            and "CancelledError" in errors.stderr()
+        ),
+        timeout=3,
+        what="the cancellation in the log",
+    )
+    assert errors.alive()
+
+
+def test_error_handler_that_raises_gives_500_and_logs_both(errors):
+    with errors.conn() as c:
+        c.send(build_request("GET", "/failing-eh") + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+    assert r.status == 500 and r.text == "Internal Server Error\n", r
+    assert "eh-marker-5d1e" not in r.text and "original-marker" not in r.text
+    assert ok.body == b"sync"
+
+    def both_logged():
+        log = errors.stderr()
+        return "failed while handling Broken('original-marker-9b0c')" in log and (
+            "RuntimeError: eh-marker-5d1e" in log and "Broken: original-marker-9b0c" in log
+        )
+
+    wait_for(both_logged, timeout=3, what="both exceptions in the log")
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("/junk-eh", "returned str, not a Response"),
+        ("/async-eh", "is a coroutine function; error handlers must return a Response"),
+        ("/cancel-eh", "failed while handling Gone('gone-marker-31aa')"),
+    ],
+)
+def test_error_handler_without_a_response_is_a_logged_500(errors, target, message):
+    with errors.conn() as c:
+        c.send(build_request("GET", target) + build_request("GET", "/sync"))
+        r, ok = c.responses(2)
+    assert r.status == 500 and ok.body == b"sync"
+    wait_for(lambda: message in errors.stderr(), timeout=3, what=f"{message!r} in the log")
+    assert "was never awaited" not in errors.stderr()
+
+
+@pytest.mark.parametrize("target, kind", [("/junk", "int"), ("/ajunk", "NoneType")])
+def test_handler_returning_a_non_response_is_logged_clearly(errors, target, kind):
+    with errors.conn() as c:
+        c.send(build_request("GET", target))
+        assert c.response().status == 500
+    wait_for(
+        lambda: (
+            f"a handler must return a Response (request.Response(...)), not {kind}"
+            in errors.stderr()
+        ),
+        timeout=3,
+        what="the message in the log",
+    )
+    assert f"unhandled exception in handler for GET {target}" in errors.stderr()
+
+
 def test_handler_exception_is_logged(errors):
     with errors.conn() as c:
         c.send(build_request("GET", "/raise"))
@@ -73,6 +147,30 @@ def test_route_not_found_goes_to_its_error_handler(errors):
     assert (r.status, r.body) == (404, b"custom 404: /no/such")
 
 
+def test_error_handlers_match_in_registration_order_and_none_catches_all(start_server):
+    server = start_server("handlers")
+    cases = [
+        ("/key", 409, "lookup: KeyError"),  # LookupError was registered before KeyError
+        ("/index", 409, "lookup: IndexError"),
+        ("/value", 503, "catch-all: ValueError"),
+        ("/acancel", 503, "catch-all: CancelledError"),
+        ("/junk", 503, "catch-all: TypeError"),
+        ("/no/such/path", 503, "catch-all: RouteNotFoundException"),
+        ("/ok", 200, "ok"),
+    ]
+    with server.conn() as c:
+        c.send(b"".join(build_request("GET", target) for target, _, _ in cases))
+        got = [(r.status, r.text) for r in c.responses(len(cases))]
+    assert got == [(status, text) for _, status, text in cases]
+    # log_request=True logs each request without debug, with the status that was sent.
+    wait_for(lambda: "GET /ok 200" in server.stderr(), what="the request log")
+    log = server.stderr()
+    for line in ["GET /key 409", "GET /value 503", "GET /junk 503", "GET /no/such/path 503"]:
+        assert line in log, line
+    assert "GET /acancel cancelled" in log
+    assert "Traceback" not in server.stderr()  # every failure was handled
+
+
 def test_debug_500_carries_the_traceback(start_server):
     server = start_server("debug")
     with server.conn() as c:
@@ -90,6 +188,17 @@ def test_debug_logs_each_request(start_server):
         c.send(build_request("GET", "/sync?x=1"))
         assert c.response().body == b"sync"
     wait_for(lambda: "GET /sync 200" in server.stderr(), what="the request to be logged")
+
+
+def test_debug_logs_failed_requests_with_the_status_sent(start_server):
+    server = start_server("debug")
+    with server.conn() as c:
+        c.send(build_request("GET", "/raise") + build_request("GET", "/missing"))
+        assert [r.status for r in c.responses(2)] == [500, 404]
+    wait_for(
+        lambda: "GET /raise 500" in server.stderr() and "GET /missing 404" in server.stderr(),
+        what="both requests to be logged",
+    )
 
 
 def test_requests_are_not_logged_without_debug(errors):

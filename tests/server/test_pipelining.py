@@ -78,6 +78,27 @@ def test_async_handlers_finishing_in_reverse_order_are_answered_in_order(slow):
     assert elapsed < 0.8, elapsed
 
 
+def test_async_handler_reads_its_own_headers_after_later_requests_are_parsed(slow):
+    # The engine lends a request the parser's header array while its handler is dispatched and
+    # copies it only when the request outlives that (an async handler): each handler below
+    # reads its headers after the ones pipelined behind it were parsed into that array.
+    sizes = [3, 12, 1, 9, 20, 0]
+    reqs, expected = [], []
+    for i, n in enumerate(sizes):
+        hdrs = [(f"X-R{i}-H{j}", f"v{i}.{j}" * (j + 1)) for j in range(n)]
+        # A query of its own length per request shifts every offset in the head, so offsets
+        # read from another request's entries would not land on this request's fields.
+        target = f"/aheaders/{(len(sizes) - i) * 15}?{'q' * (7 * i)}"
+        reqs.append(build_request("GET", target, headers=hdrs))
+        expected.append([["Host", "127.0.0.1"], *[list(h) for h in hdrs]])
+    with slow.conn() as c:
+        c.send(b"".join(reqs))
+        for want in expected:
+            r = c.response()
+            assert r.status == 200, r.raw
+            assert r.json() == want
+
+
 def test_mixed_sync_and_async_handlers_in_one_pipeline(slow):
     targets = [
         "/sleep/150",

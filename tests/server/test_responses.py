@@ -31,6 +31,41 @@ def test_status_codes_and_reasons(responses_app):
         assert "close" not in r.connection_tokens()
 
 
+def test_every_status_code_from_100_to_599(responses_app):
+    """Every code is accepted and sent as given; 1xx, 204 and 304 carry no body (the reader
+    frames them so: a body would break the responses after them), every other one its text.
+    1xx are interim responses, so each is followed here by a final one."""
+    codes = list(range(100, 600))
+    with responses_app.conn() as c:
+        for start in range(0, len(codes), 100):
+            batch = codes[start : start + 100]
+            c.send(b"".join(build_request("GET", f"/code/{n}") for n in batch))
+            for n, r in zip(batch, c.responses(len(batch))):
+                assert r.status == n, r
+                if n < 200 or n in (204, 304):
+                    assert r.body == b"" and not r.has_header("Content-Length"), r
+                else:
+                    assert r.body == f"code {n}".encode(), r
+        c.send(build_request("GET", "/code/200"))
+        assert c.response().body == b"code 200"
+
+
+def test_response_arguments_by_position(responses_app):
+    with responses_app.conn() as c:
+        c.send(build_request("GET", "/positional"))
+        r = c.response()
+    assert (r.status, r.body) == (201, b"<b>p</b>")
+    assert r.header("Content-Type") == "text/html; charset=utf-8"
+
+
+def test_a_huge_response_header_is_sent_whole(responses_app):
+    with responses_app.conn() as c:
+        c.send(build_request("GET", "/huge-header") + build_request("GET", "/code/200"))
+        huge, after = c.responses(2)
+    assert huge.header("X-Huge") == "h" * (1 << 20) and huge.body == b"huge"
+    assert after.body == b"code 200"
+
+
 def test_204_and_304_have_no_body(responses_app):
     with responses_app.conn() as c:
         c.send(
@@ -51,6 +86,15 @@ def test_custom_headers_are_sent(responses_app):
         r = c.response()
     assert r.header("X-One") == "1" and r.header("X-Two") == "two words"
     assert r.header("Content-Length") == "1" and r.body == b"h"
+
+
+def test_headers_as_a_list_of_pairs_keep_repeats_and_order(responses_app):
+    with responses_app.conn() as c:
+        c.send(build_request("GET", "/header-list"))
+        r = c.response()
+    assert r.header_all("X-Rep") == ["a", "b"] and r.header("X-Last") == "z"
+    names = [k.lower() for k, _ in r.headers]
+    assert names.index("x-rep") < names.index("x-last")
 
 
 def test_json_body(responses_app):

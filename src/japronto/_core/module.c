@@ -140,6 +140,8 @@ static int
 module_clear(PyObject *module)
 {
     jp_state *st = module_get_state(module);
+    jp_response_freelist_clear(st);
+    jp_protocol_pools_clear(st);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);

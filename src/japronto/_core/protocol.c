@@ -42,6 +42,7 @@
 #include "router.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,11 +51,13 @@
 
 typedef struct readbuf {
     PyObject_HEAD
-    char *data;
+    jp_state *st;      /* for st->read_pool */
+    char *data;        /* NULL while the connection is idle (the block is back in the pool) */
     size_t cap;
     size_t len;        /* bytes received */
     size_t pos;        /* bytes consumed by complete requests; [pos, len) is pending */
     Py_ssize_t exports;
+    int release_pending; /* give the block back when the last export ends (see below) */
 } readbuf;
 
 #define READBUF_INITIAL 16384u
@@ -64,6 +67,63 @@ typedef struct readbuf {
  * closes is noticed (and its handlers cancelled), but stops once this many bytes wait
  * unparsed: the bound on what a flooding client can make us hold. */
 #define READBUF_PAUSE_PENDING 65536u
+/* The output buffer's pooled block: a batch of small responses fits. */
+#define PROTOCOL_OUT_BLOCK 16384u
+
+/* The block pools (see jp_block_pool in state.h). A block goes back only if it has the pool's
+ * size; a grown one is freed. */
+static inline void *
+protocol_pool_take(jp_block_pool *pool)
+{
+    return pool->n > 0 ? pool->blocks[--pool->n] : NULL;
+}
+
+static inline int
+protocol_pool_give(jp_block_pool *pool, void *block)
+{
+    if (pool->closed || pool->n == JP_BLOCK_POOL_MAX)
+        return 0;
+    pool->blocks[pool->n++] = block;
+    return 1;
+}
+
+void
+jp_protocol_pools_clear(jp_state *st)
+{
+    st->read_pool.closed = st->out_pool.closed = 1;
+    while (st->read_pool.n > 0)
+        PyMem_Free(st->read_pool.blocks[--st->read_pool.n]);
+    while (st->out_pool.n > 0)
+        free(st->out_pool.blocks[--st->out_pool.n]);
+}
+
+/* Gives the read block back (to the pool, or to the allocator) and leaves the buffer empty.
+ * Only when nothing points into it: no export, no pending byte (requests that outlive their
+ * dispatch are detached, so none does after it). */
+static void
+readbuf_drop_block(readbuf *rb)
+{
+    rb->release_pending = 0;
+    if (rb->data != NULL &&
+        !(rb->cap == READBUF_INITIAL && protocol_pool_give(&rb->st->read_pool, rb->data)))
+        PyMem_Free(rb->data);
+    rb->data = NULL;
+    rb->cap = rb->len = rb->pos = 0;
+}
+
+/* An idle connection holds no read block. The loop may still hold its export of the buffer
+ * when the last byte is processed (uvloop releases it after buffer_updated returns), so the
+ * block is then given back at the release, which touches nothing in it. */
+static void
+readbuf_release_if_idle(readbuf *rb)
+{
+    if (rb->data == NULL || rb->pos != rb->len)
+        return;
+    if (rb->exports == 0)
+        readbuf_drop_block(rb);
+    else
+        rb->release_pending = 1;
+}
 
 static int
 readbuf_getbuffer(PyObject *op, Py_buffer *view, int flags)
@@ -84,7 +144,12 @@ static void
 readbuf_releasebuffer(PyObject *op, Py_buffer *view)
 {
     (void)view;
-    ((readbuf *)op)->exports--;
+    readbuf *rb = (readbuf *)op;
+    /* Checked again: nothing may have arrived since, but a block with pending bytes stays. */
+    if (--rb->exports == 0 && rb->release_pending) {
+        rb->release_pending = 0;
+        readbuf_release_if_idle(rb);
+    }
 }
 
 static Py_ssize_t
@@ -99,7 +164,10 @@ readbuf_dealloc(PyObject *op)
 {
     readbuf *rb = (readbuf *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    PyMem_Free(rb->data);
+    if (rb->st != NULL)
+        readbuf_drop_block(rb);
+    else
+        PyMem_Free(rb->data);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -109,6 +177,16 @@ readbuf_dealloc(PyObject *op)
 static int
 readbuf_make_room(readbuf *rb, size_t need)
 {
+    rb->release_pending = 0;
+    if (rb->data == NULL && need <= READBUF_INITIAL) {
+        char *block = protocol_pool_take(&rb->st->read_pool);
+        if (block != NULL) {
+            rb->data = block;
+            rb->cap = READBUF_INITIAL;
+            rb->len = rb->pos = 0;
+            return 0;
+        }
+    }
     if (rb->pos > 0) {
         size_t pending = rb->len - rb->pos;
         if (pending)
@@ -666,7 +744,8 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         goto done;
     }
 
-    if (result != NULL && protocol_is_awaitable(result)) {
+    /* A Response (nearly every result) is not awaitable: one type test settles it. */
+    if (result != NULL && !jp_response_check(self->st, result) && protocol_is_awaitable(result)) {
         PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
         Py_DECREF(result);
         PyObject *r = NULL;
@@ -879,6 +958,36 @@ protocol_connection_made(PyObject *op, PyObject *transport)
     Py_RETURN_NONE;
 }
 
+/* The output buffer borrows a pooled block for the time of a read's work, and gives it back
+ * once everything is written (flush leaves it empty: the transport keeps what it could not
+ * send), so an idle connection holds none. */
+static void
+protocol_take_out_block(protocol *self)
+{
+    if (self->out.data != NULL)
+        return;
+    char *block = protocol_pool_take(&self->st->out_pool);
+    if (block == NULL)
+        block = malloc(PROTOCOL_OUT_BLOCK); /* NULL: the first write allocates */
+    if (block != NULL) {
+        self->out.data = block;
+        self->out.cap = PROTOCOL_OUT_BLOCK;
+        self->out.len = 0;
+    }
+}
+
+static void
+protocol_release_if_idle(protocol *self)
+{
+    readbuf_release_if_idle(self->rb);
+    if (self->out.data != NULL && self->out.len == 0) {
+        if (!(self->out.cap == PROTOCOL_OUT_BLOCK &&
+              protocol_pool_give(&self->st->out_pool, self->out.data)))
+            free(self->out.data);
+        self->out = (jp_buffer)JP_BUFFER_INIT;
+    }
+}
+
 static PyObject *
 protocol_get_buffer(PyObject *op, PyObject *sizehint)
 {
@@ -937,8 +1046,11 @@ protocol_buffer_updated(PyObject *op, PyObject *arg)
         self->request_started = self->last_activity; /* this read begins a request */
     jp_date_refresh(&self->st->date, time(NULL));
     Py_INCREF(op); /* a handler may drop the last other reference */
+    protocol_take_out_block(self);
     if (protocol_process(self) < 0 || protocol_flush(self) < 0)
         protocol_drop(self);
+    else
+        protocol_release_if_idle(self);
     Py_DECREF(op);
     Py_RETURN_NONE;
 }
@@ -994,9 +1106,7 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     if (self->rb->exports == 0) {
         /* Requests never point into it after dispatch, so it can go now rather than when
          * the last reference to the protocol does. */
-        PyMem_Free(self->rb->data);
-        self->rb->data = NULL;
-        self->rb->cap = self->rb->len = self->rb->pos = 0;
+        readbuf_drop_block(self->rb);
     }
     Py_DECREF(op);
     Py_RETURN_NONE;
@@ -1081,10 +1191,13 @@ protocol_task_done_method(PyObject *op, PyObject *task)
             }
             protocol_finish_after(self);
         }
-        if (protocol_flush(self) < 0)
+        if (protocol_flush(self) < 0) {
             protocol_drop(self);
-        else
+        } else {
             protocol_maybe_resume(self);
+            if (!self->closed)
+                protocol_release_if_idle(self);
+        }
     } else {
         jp_buffer_free(&rendered);
     }
@@ -1191,9 +1304,11 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->rb = PyObject_New(readbuf, st->readbuf_type);
     if (self->rb == NULL)
         goto error;
+    self->rb->st = st;
     self->rb->data = NULL;
     self->rb->cap = self->rb->len = self->rb->pos = 0;
     self->rb->exports = 0;
+    self->rb->release_pending = 0;
     self->task_done = PyObject_GetAttrString((PyObject *)self, "_task_done");
     if (self->task_done == NULL)
         goto error;

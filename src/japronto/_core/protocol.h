@@ -13,6 +13,9 @@
 /* Creates the Protocol type (and its read-buffer helper type) and adds "Protocol" to module. */
 int jp_protocol_setup(PyObject *module, jp_state *st);
 
+/* Frees the pooled read and output blocks and stops pooling (module_clear calls it). */
+void jp_protocol_pools_clear(jp_state *st);
+
 /* The transport, or Py_None once the connection is lost. */
 PyObject *jp_protocol_transport(PyObject *conn);
 

@@ -15,7 +15,11 @@
  * Invariants:
  *   - base points at head.head_len bytes of head followed, for a Content-Length body, by
  *     body_len bytes at base + body_off. Until detached, those bytes belong to the connection.
- *   - hdrs holds head.header_count entries (inline for small heads); head.headers == hdrs.
+ *   - hdrs holds head.header_count entries; head.headers == hdrs. While hdrs_borrowed, hdrs
+ *     is the connection's parser array, valid only until the connection parses the next
+ *     request: the dispatch that made the request either finishes with it before that, or
+ *     detaches it (jp_request_detach copies them, into hdrs_inline when they fit), so the copy
+ *     is paid only by requests that outlive their dispatch.
  *   - A chunked body is owned (chunked), whatever base points at.
  */
 #include "request.h"
@@ -42,6 +46,7 @@ typedef struct request {
     size_t body_len;
     jp_buffer chunked;
     int is_chunked;
+    int hdrs_borrowed; /* hdrs is the parser's array (see the invariants) */
     PyObject *route;
     PyObject *match_dict;
     /* Made on first access. */
@@ -75,21 +80,9 @@ request_fill(request *self, const char *base, const jp_request_head *head, size_
     self->match_dict = match_dict;
     self->method = self->path = self->query_string = self->headers = NULL;
     self->body = self->extra = self->done_callbacks = self->derived = NULL;
-    uint32_t n = head->header_count;
-    self->hdrs = self->hdrs_inline;
-    if (n > REQUEST_INLINE_HEADERS) {
-        jp_header *heap = PyMem_Malloc(n * sizeof(jp_header));
-        if (heap == NULL) {
-            self->head.header_count = 0;
-            self->head.headers = self->hdrs;
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->hdrs = heap;
-    }
-    if (n)
-        memcpy(self->hdrs, head->headers, n * sizeof(jp_header));
-    self->head.headers = self->hdrs;
+    /* Borrowed until detach (see the invariants): most requests die in their dispatch. */
+    self->hdrs = head->headers;
+    self->hdrs_borrowed = 1;
     if (chunked_body != NULL) {
         self->chunked = *chunked_body;
         *chunked_body = (jp_buffer)JP_BUFFER_INIT;
@@ -122,6 +115,42 @@ jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *bas
 /* Drops everything a request holds for its current use, keeping its connection and type: what
  * deallocation would free, less the object itself. May run Python code (the last reference to
  * a body, a headers mapping or an extra dict can go here). */
+/* Gives the request its own copy of the parser's header array. 0, or -1 with MemoryError
+ * (the request keeps borrowing then and must not outlive the parse: its caller drops it). */
+static int
+request_own_headers(request *self)
+{
+    if (!self->hdrs_borrowed)
+        return 0;
+    uint32_t n = self->head.header_count;
+    jp_header *dst = self->hdrs_inline;
+    if (n > REQUEST_INLINE_HEADERS) {
+        dst = PyMem_Malloc(n * sizeof(jp_header));
+        if (dst == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if (n)
+        memcpy(dst, self->hdrs, n * sizeof(jp_header));
+    self->hdrs = dst;
+    self->head.headers = dst;
+    self->hdrs_borrowed = 0;
+    return 0;
+}
+
+/* Frees hdrs if it is a heap copy, and points it at the (empty) inline array. */
+static void
+request_release_headers(request *self)
+{
+    if (!self->hdrs_borrowed && self->hdrs != self->hdrs_inline)
+        PyMem_Free(self->hdrs);
+    self->hdrs_borrowed = 0;
+    self->hdrs = self->hdrs_inline;
+    self->head.header_count = 0;
+    self->head.headers = self->hdrs;
+}
+
 static void
 request_recycle_fields(request *self)
 {
@@ -135,14 +164,14 @@ request_recycle_fields(request *self)
     Py_CLEAR(self->extra);
     Py_CLEAR(self->done_callbacks);
     Py_CLEAR(self->derived);
-    if (self->hdrs != self->hdrs_inline)
-        PyMem_Free(self->hdrs);
-    self->hdrs = self->hdrs_inline;
-    self->head.header_count = 0;
-    self->head.headers = self->hdrs;
-    PyMem_Free(self->owned);
-    self->owned = NULL;
-    jp_buffer_free(&self->chunked);
+    request_release_headers(self);
+    /* Both are nearly always empty here; testing first saves two calls per request. */
+    if (self->owned != NULL) {
+        PyMem_Free(self->owned);
+        self->owned = NULL;
+    }
+    if (self->chunked.data != NULL)
+        jp_buffer_free(&self->chunked);
     self->is_chunked = 0;
 }
 
@@ -178,6 +207,8 @@ int
 jp_request_detach(PyObject *op)
 {
     request *self = REQUEST(op);
+    if (request_own_headers(self) < 0)
+        return -1;
     if (self->owned != NULL)
         return 0;
     size_t n = self->head.head_len;
@@ -606,8 +637,7 @@ request_dealloc(PyObject *op)
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
     (void)request_clear(op);
-    if (self->hdrs != self->hdrs_inline)
-        PyMem_Free(self->hdrs);
+    request_release_headers(self);
     PyMem_Free(self->owned);
     jp_buffer_free(&self->chunked);
     tp->tp_free(op);

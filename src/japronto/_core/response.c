@@ -223,6 +223,45 @@ response_put_u64(char *p, uint64_t v)
     return response_put(p, q, (size_t)(end - q));
 }
 
+/* Like response_put_u64, but the digits are written in place (counted first), which saves the
+ * variable-length copy: a library call for a few bytes. */
+static inline char *
+response_put_digits(char *p, uint64_t v)
+{
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10u; t /= 10u)
+        n++;
+    char *end = p + n;
+    char *q = end;
+    do {
+        *--q = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    return end;
+}
+
+/* Copies n bytes like memcpy. Bodies of hello-world size are copied with a few fixed-size,
+ * possibly overlapping moves that the compiler inlines, instead of a library call whose entry
+ * costs more than the copy; larger ones go to memcpy. Reads only src[0..n) and writes only
+ * p[0..n). */
+static inline char *
+response_put_small(char *p, const char *src, size_t n)
+{
+    if (n >= 16 && n <= 32) {
+        memcpy(p, src, 16);
+        memcpy(p + n - 16, src + n - 16, 16);
+    } else if (n >= 8 && n < 16) {
+        memcpy(p, src, 8);
+        memcpy(p + n - 8, src + n - 8, 8);
+    } else if (n > 32) {
+        memcpy(p, src, n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            p[i] = src[i];
+    }
+    return p + n;
+}
+
 static inline char *
 response_put_status(char *p, int status)
 {
@@ -263,13 +302,12 @@ response_write(jp_buffer *out, int status, int ctype, const char *fields, size_t
             return -1;
         char *p = out->data + out->len;
         p = RESPONSE_PUT_LIT(p, prefix);
-        p = response_put_u64(p, (uint64_t)body_len);
+        p = response_put_digits(p, (uint64_t)body_len);
         p = RESPONSE_PUT_LIT(p, "\r\n");
         memcpy(p, date->line, JP_DATE_LINE_LEN);
         p += JP_DATE_LINE_LEN;
         p = RESPONSE_PUT_LIT(p, suffix);
-        if (body_len)
-            p = response_put(p, body, body_len);
+        p = response_put_small(p, body, body_len);
         out->len = (size_t)(p - out->data);
         return 0;
     }
@@ -395,12 +433,6 @@ response_ref(PyObject *obj)
 {
     Py_INCREF(obj);
     return obj;
-}
-
-int
-jp_response_check(jp_state *st, PyObject *obj)
-{
-    return Py_IS_TYPE(obj, st->response_type);
 }
 
 int
@@ -834,6 +866,10 @@ response_set_payload(response_object *self, PyObject *payload)
     if (PyBytes_Check(payload)) {
         self->body = PyBytes_AS_STRING(payload);
         self->body_len = (size_t)PyBytes_GET_SIZE(payload);
+    } else if (PyUnicode_IS_COMPACT_ASCII(payload)) {
+        /* An ASCII str is its own UTF-8: no call needed (the common text= case). */
+        self->body = (const char *)PyUnicode_DATA(payload);
+        self->body_len = (size_t)PyUnicode_GET_LENGTH(payload);
     } else {
         Py_ssize_t n;
         const char *p = PyUnicode_AsUTF8AndSize(payload, &n);
@@ -863,16 +899,25 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
     "text", "code", "body", "json", "mime_type", "encoding", "headers", "cookies",
 };
 
-/* A new, empty 200 response: PyObject_GC_New neither zeroes nor tracks, so every field is set
- * here, and the caller tracks it only if it comes to hold user objects (headers, cookies: the
- * only possible cycles), so the common one costs the collector nothing. Not subclassable, so
- * the size is fixed. */
+/* A new, empty 200 response, taken from the module's free list when it has one (see
+ * jp_state.response_free), else from PyObject_GC_New. Neither zeroes nor tracks, so every field
+ * is set here, and the caller tracks it only if it comes to hold user objects (headers,
+ * cookies: the only possible cycles), so the common one costs the collector nothing. Not
+ * subclassable, so the size is fixed and every free-list entry fits. */
 static response_object *
-response_alloc(PyTypeObject *type)
+response_alloc(jp_state *st)
 {
-    response_object *self = PyObject_GC_New(response_object, type);
-    if (self == NULL)
-        return NULL;
+    response_object *self;
+    if (st->response_nfree > 0) {
+        self = (response_object *)st->response_free[--st->response_nfree];
+        /* Sets the type (taking a reference: it is a heap type) and the refcount of 1, as
+         * PyObject_GC_New would; the GC header is still that of an untracked object. */
+        (void)PyObject_Init((PyObject *)self, st->response_type);
+    } else {
+        self = PyObject_GC_New(response_object, st->response_type);
+        if (self == NULL)
+            return NULL;
+    }
     self->code = 200;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
@@ -886,12 +931,20 @@ response_alloc(PyTypeObject *type)
     return self;
 }
 
+void
+jp_response_freelist_clear(jp_state *st)
+{
+    st->response_free_closed = 1;
+    while (st->response_nfree > 0)
+        PyObject_GC_Del(st->response_free[--st->response_nfree]);
+}
+
 /* Response(text=<str>) and Response(<str>), by far the most common calls: what
  * response_build does for them, without its general argument handling. */
 static PyObject *
 response_build_text(jp_state *st, PyObject *text)
 {
-    response_object *self = response_alloc(st->response_type);
+    response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
     self->kind = RESPONSE_KIND_TEXT;
@@ -924,12 +977,11 @@ response_build(jp_state *st, PyObject *const *argv)
     PyObject *mime_owner = NULL;
     int utf8;
 
-    PyTypeObject *type = st->response_type;
-    if (type == NULL) {
+    if (st->response_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "japronto._core is not initialised");
         return NULL;
     }
-    response_object *self = response_alloc(type);
+    response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
     if (headers != NULL || cookies != NULL)
@@ -1115,7 +1167,6 @@ response_kw_index(PyObject *key)
 PyObject *
 jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *values[RESPONSE_NARGS] = {NULL};
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     /* Keyword names come interned from the caller's code object, so a pointer compare
      * recognises text=; any other spelling takes the general path, with the same result. */
@@ -1130,6 +1181,7 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
                      nargs);
         return NULL;
     }
+    PyObject *values[RESPONSE_NARGS] = {NULL};
     for (Py_ssize_t i = 0; i < nargs; i++)
         values[i] = args[i];
     if (kwnames != NULL) {
@@ -1204,8 +1256,15 @@ response_dealloc(PyObject *op)
     Py_CLEAR(self->text);
     Py_CLEAR(self->mime_type);
     Py_CLEAR(self->encoding);
-    jp_buffer_free(&self->fields);
-    tp->tp_free(op);
+    if (self->fields.data != NULL)
+        jp_buffer_free(&self->fields);
+    /* The clears above may have run arbitrary finalizers, but none can reach this object
+     * (its refcount is 0), so the free list is only touched here and in response_alloc. */
+    jp_state *st = jp_state_from_type(tp);
+    if (st != NULL && !st->response_free_closed && st->response_nfree < JP_RESPONSE_FREELIST_MAX)
+        st->response_free[st->response_nfree++] = op;
+    else
+        tp->tp_free(op);
     Py_DECREF(tp);
 }
 

@@ -32,8 +32,15 @@ int jp_response_setup(PyObject *module, jp_state *st);
  * code (json.dumps, str of header values, SimpleCookie output). */
 PyObject *jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 
-/* Whether obj is a Response (exact type). */
-int jp_response_check(jp_state *st, PyObject *obj);
+/* Frees the Responses kept for reuse and stops keeping more (module_clear calls it). */
+void jp_response_freelist_clear(jp_state *st);
+
+/* Whether obj is a Response (exact type). Inline: the protocol asks twice per request. */
+static inline int
+jp_response_check(jp_state *st, PyObject *obj)
+{
+    return Py_IS_TYPE(obj, st->response_type);
+}
 
 typedef struct jp_response_ctx {
     uint8_t version_minor; /* of the request: 0 or 1 */

@@ -489,11 +489,31 @@ router_scan(router_matcher *self, const router_path *p, const char *method, size
     return JP_MATCH_BAD_METHOD;
 }
 
-jp_match_result
-jp_router_match(PyObject *matcher, const char *method, size_t method_len, const char *path,
-                size_t path_len, jp_match *out)
+/* Short byte strings (paths, methods) compared inline: a call to memcmp costs more than the
+ * comparison itself at these lengths. */
+static inline int
+router_bytes_equal(const char *a, const char *b, size_t n)
 {
-    router_matcher *self = (router_matcher *)matcher;
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+    }
+    for (; n; a++, b++, n--) {
+        if (*a != *b)
+            return 0;
+    }
+    return 1;
+}
+
+/* Everything but the memo hit: kept out of line so that the hit, which is most requests, does
+ * not pay for this function's large stack frame (router_path holds the segment arrays). */
+static jp_match_result
+router_match_slow(router_matcher *self, const char *method, size_t method_len, const char *path,
+                  size_t path_len, jp_match *out)
+{
     out->route = NULL;
     out->handler = NULL;
     out->match_dict = NULL;
@@ -506,12 +526,6 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
     jp_match_result res;
     router_path p;
     router_path_init(&p);
-    const router_route *memo = self->memo_route;
-    if (memo != NULL && path_len == self->memo_path_len && method_len == self->memo_method_len &&
-        memcmp(path, self->memo_path, path_len) == 0 &&
-        memcmp(method, self->memo_method, method_len) == 0)
-        return router_found(memo, NULL, out);
-
     if (jp_percent_find_escape(path, path_len) == path_len) {
         /* The fast path: the raw path is its own decoded form. */
         if (self->buckets != NULL) {
@@ -559,6 +573,28 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
 done:
     router_path_release(&p);
     return res;
+}
+
+jp_match_result
+jp_router_match(PyObject *matcher, const char *method, size_t method_len, const char *path,
+                size_t path_len, jp_match *out)
+{
+    router_matcher *self = (router_matcher *)matcher;
+    /* The memo: the same method and raw path as the last literal hit (a client hammering one
+     * endpoint, or a pipeline of them) is the same decision, found without hashing. */
+    const router_route *memo = self->memo_route;
+    if (memo != NULL && path_len == self->memo_path_len && method_len == self->memo_method_len &&
+        router_bytes_equal(path, self->memo_path, path_len) &&
+        router_bytes_equal(method, self->memo_method, method_len)) {
+        out->route = memo->route;
+        out->handler = memo->handler;
+        out->match_dict = NULL;
+        out->allow = NULL;
+        out->allow_len = 0;
+        out->is_coroutine = memo->is_coroutine;
+        return JP_MATCH_FOUND;
+    }
+    return router_match_slow(self, method, method_len, path, path_len, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -18,6 +18,20 @@
 
 #include "date.h"
 
+/* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
+#define JP_RESPONSE_FREELIST_MAX 64
+
+/* Memory blocks of one fixed size that idle connections give back and busy ones take
+ * (protocol.c): a keep-alive connection between requests then holds no read or write buffer,
+ * and a busy one does not pay malloc and free for them per read. `closed` is set when the
+ * module is cleared, after which blocks are freed instead of kept. */
+#define JP_BLOCK_POOL_MAX 32
+typedef struct jp_block_pool {
+    void *blocks[JP_BLOCK_POOL_MAX];
+    int n;
+    int closed;
+} jp_block_pool;
+
 /* CPython 3.9 lacks a few helpers newer versions have; the same semantics here. */
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *
@@ -98,6 +112,22 @@ typedef struct jp_state {
 
     /* The cached Date line, refreshed at most once a second by the protocol. */
     jp_date_cache date;
+
+    /* Dead Responses kept for reuse (response.c owns them): allocating and freeing a GC
+     * object costs more than building the response, and each allocation counts towards the
+     * collector's next generation-0 pass, so a server answering a million requests a second
+     * would run the collector over a thousand times a second for objects that never form
+     * cycles. Each entry is untracked, has refcount 0, holds no references (not even its
+     * type's) and is freed by jp_response_freelist_clear. Once that has run (module_clear),
+     * response_free_closed stops dealloc from adding to it. */
+    PyObject *response_free[JP_RESPONSE_FREELIST_MAX];
+    int response_nfree;
+    int response_free_closed;
+
+    /* protocol.c: read blocks (PyMem, READBUF_INITIAL bytes) and output blocks (malloc,
+     * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
+    jp_block_pool read_pool;
+    jp_block_pool out_pool;
 } jp_state;
 
 static inline jp_state *
