@@ -71,6 +71,7 @@ def _serialize_simple(
     keep_alive: bool = True,
     head: bool = False,
 ) -> bytes: ...
+
 class Matcher:
     """The compiled route table; made by ``japronto.Router.compile()``.
 

@@ -12,17 +12,22 @@ import functools
 import inspect
 import logging
 import os
-import signal
-import socket
+import sys
 import time
 import traceback
 
-from . import _core, _direct
+from . import _core
+from .reaper import reaper_settings as _reaper_settings
 from .router import RouteNotFoundException, Router
 
 __all__ = ["Application"]
 
 log = logging.getLogger("japronto")
+access_log = logging.getLogger("japronto.access")
+
+# Set by the command line while it imports the application's module: a module-level
+# app.run() there must not start a second server (see Application.run).
+_loading = False
 
 _LOOPS = ("uvloop", "asyncio")
 
@@ -68,38 +73,43 @@ class _Server:
     def not_found(self, request):
         response = self.app._error_response(request, RouteNotFoundException(request.path))
         if self.app._log_request:
-            log.info("%s %s %s", request.method, request.path, getattr(response, "code", "-"))
+            _access(request, response, None)
         return response
 
 
-_IO_MODES = ("direct", "transport")
+def _response_size(result):
+    body = getattr(result, "body", None)
+    if body is not None:
+        return len(body)
+    text = getattr(result, "text", None)
+    if text is not None:
+        return len(text.encode(getattr(result, "encoding", None) or "utf-8", "replace"))
+    return 0
 
 
-def _io_mode():
-    """JAPRONTO_IO=direct (the default: connections read and write their sockets from C, see
-    japronto/_direct.py) or JAPRONTO_IO=transport (the loop's own transports, through
-    asyncio's buffered-protocol interface)."""
-    mode = os.environ.get("JAPRONTO_IO", "direct")
-    if mode not in _IO_MODES:
-        raise ValueError(f"JAPRONTO_IO must be one of {_IO_MODES}, not {mode!r}")
-    return mode
-
-
-async def _listen(loop, factory, sock):
-    """Starts serving on the listening socket sock, the way JAPRONTO_IO says."""
-    if _io_mode() == "direct":
-        return await _direct.serve(loop, factory, sock)
-    return await loop.create_server(factory, sock=sock)
+def _access(request, response, ms):
+    """One access-log line: peer, method, path, status, body bytes, duration."""
+    access_log.info(
+        "%s %s %s %s %d %sms",
+        request.remote_addr or "-",
+        request.method,
+        request.path,
+        getattr(response, "code", "-"),
+        _response_size(response),
+        "-" if ms is None else f"{ms:.2f}",
+    )
 
 
 def _request_logger(app):
-    """A wrap(handler) for Router.compile: each request the handler answers is logged with
-    the status actually sent (debug and log_request). A failure is settled here, through the
-    same app._error_response the server would call, so that its status is known and logged."""
+    """A wrap(handler) for Router.compile: each request the handler answers is logged on the
+    japronto.access logger with the status actually sent (debug, log_request, access_log).
+    A failure is settled here, through the same app._error_response the server would call,
+    so that its status is known and logged. Only an app with the access log on wraps its
+    handlers, so with it off a request costs nothing more."""
 
     def log_one(request, result, start):
         ms = (time.perf_counter() - start) * 1000
-        log.info("%s %s %s %.2f ms", request.method, request.path, result.code, ms)
+        _access(request, result, ms)
 
     def settle(request, result):
         if isinstance(result, _core.Response):
@@ -181,7 +191,9 @@ class Application:
     has a safe default and is answered with its status when exceeded: max_request_line (414),
     max_head_size and max_headers (a count) (431), max_body_size (413), max_chunk_line (400).
     max_pipeline_depth is how many requests of one connection may wait for their responses
-    before the server stops reading from it.
+    before the server stops reading from it. max_connections is per worker: a connection
+    beyond it is answered 503 and closed. reaper_settings sets the timeouts (see reaper.py
+    and docs/running.md).
     """
 
     def __init__(
@@ -197,6 +209,7 @@ class Application:
         max_headers=_core.DEFAULT_MAX_HEADERS,
         max_body_size=_core.DEFAULT_MAX_BODY_SIZE,
         max_chunk_line=_core.DEFAULT_MAX_CHUNK_LINE,
+        max_connections=10000,
     ):
         self._loop = loop
         self._router = Router()
@@ -205,6 +218,10 @@ class Application:
         self._debug = bool(debug)
         self._log_request = debug if log_request is None else bool(log_request)
         self._reaper_settings = dict(reaper_settings or {})
+        self._reaper = _reaper_settings(self._reaper_settings)
+        self._max_connections = _positive_int("max_connections", max_connections)
+        self._startup_hooks = []
+        self._shutdown_hooks = []
         self._max_pipeline_depth = _positive_int("max_pipeline_depth", max_pipeline_depth)
         self._max_request_line = _positive_int("max_request_line", max_request_line)
         self._max_head_size = _positive_int("max_head_size", max_head_size)
@@ -255,6 +272,23 @@ class Application:
         if hasattr(_core.Request, name):
             raise ValueError(f"extend_request: {name!r} would hide a Request attribute")
         self._extensions[name] = (fn, bool(property))
+
+    def on_startup(self, hook):
+        """hook(app), a plain or async callable, runs in each worker before it serves (e.g. to
+        open a database pool). A hook that fails stops the worker from starting. Returns hook,
+        so it also works as a decorator."""
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, not {hook!r}")
+        self._startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook):
+        """hook(app), a plain or async callable, runs in each worker after it stopped serving,
+        once in-flight requests are done. Returns hook."""
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, not {hook!r}")
+        self._shutdown_hooks.append(hook)
+        return hook
 
     # -- errors -------------------------------------------------------------------------
 
@@ -308,59 +342,79 @@ class Application:
         wrap = _request_logger(self) if self._log_request else None
         return _Server(self, loop, self._router.compile(wrap))
 
-    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=False):
-        """Serves until SIGINT or SIGTERM, in this process when there is one worker."""
+    def run(
+        self,
+        host="0.0.0.0",
+        port=8080,
+        *,
+        worker_num=None,
+        reload=False,
+        debug=False,
+        unix_socket=None,
+        sock=None,
+        access_log=None,
+        shutdown_timeout=None,
+        backlog=None,
+    ):
+        """Serves until SIGTERM or SIGINT, then shuts down gracefully (see worker.py).
+
+        worker_num=None or 1 serves in this process; N > 1 forks N workers under a master
+        that replaces those that die. Listens on host:port (IPv4 or IPv6), on unix_socket
+        (a path), or on sock (an already listening socket object or file descriptor).
+        reload=True restarts the server when a Python file of the application changes.
+        access_log=True logs each request on the japronto.access logger (debug turns it on).
+        shutdown_timeout: seconds in-flight requests get after SIGTERM/SIGINT (default: the
+        environment variable JAPRONTO_SHUTDOWN_TIMEOUT, else 30).
+        Exits the process with status 1 when the server fails (workers that cannot start);
+        returns after a graceful shutdown.
+        """
+        if _loading:
+            log.info("app.run() called while the command line loads the app: ignored")
+            return
         if debug:
             self._debug = True
             self._log_request = True
+        if access_log is not None:
+            self._log_request = bool(access_log)
+        if worker_num is not None:
+            _positive_int("worker_num", worker_num)
+        if shutdown_timeout is None:
+            shutdown_timeout = float(os.environ.get("JAPRONTO_SHUTDOWN_TIMEOUT", 30))
+        if not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
+            raise ValueError(f"shutdown_timeout must be a number >= 0, not {shutdown_timeout!r}")
+        _configure_logging(self._debug)
+
         if reload:
-            raise NotImplementedError("reload=True is not available yet")
-        if worker_num not in (None, 1):
-            raise NotImplementedError("worker_num > 1 is not available yet; run one worker")
-        logging.basicConfig(level=logging.DEBUG if self._debug else logging.INFO)
+            from .reloader import run_with_reloader
 
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(socket.SOMAXCONN)
-        sock.setblocking(False)
+            status = run_with_reloader()
+            if status is not None:
+                sys.exit(status)
+            # None: this is the reloader's child, which serves as usual.
 
-        loop = self.loop
-        asyncio.set_event_loop(loop)
-        server = self._server = self._make_server(loop)
-        factory = functools.partial(_core.Protocol, server)
-        listener = loop.run_until_complete(_listen(loop, factory, sock))
+        from .sockets import Listen
 
-        stopping = []
+        listen = Listen(host, port, unix_socket=unix_socket, sock=sock, backlog=backlog)
+        workers = worker_num or 1
+        listen.open(per_worker=workers > 1)
+        if workers == 1:
+            from .worker import serve
 
-        def stop(signum):
-            if not stopping:
-                stopping.append(signum)
-                loop.stop()
+            try:
+                status = serve(self, listen, shutdown_timeout=shutdown_timeout)
+            finally:
+                listen.close()
+        else:
+            from .supervisor import supervise
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop, signum)
-        name = type(loop).__module__.split(".")[0]
-        log.info(
-            "japronto serving on http://%s:%d/ (pid %d, %s loop)", host, port, os.getpid(), name
-        )
-        try:
-            loop.run_forever()
-        finally:
-            self._shutdown(loop, listener, server)
+            status = supervise(self, listen, workers, shutdown_timeout=shutdown_timeout)
+        if status:
+            sys.exit(status)
 
-    def _shutdown(self, loop, listener, server):
-        listener.close()
-        for conn in list(server.connections):
-            transport = conn.transport
-            if transport is not None:
-                transport.close()
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(listener.wait_closed())
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        log.info("japronto stopped")
+
+def _configure_logging(debug):
+    """Start-up lines and errors go to stderr unless the application configured logging."""
+    level = logging.DEBUG if debug else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+    )

@@ -138,8 +138,13 @@ def launch(
     for _attempt in range(3):
         port = _free_port()
         stderr_path = tmpdir / f"{name}-{loop}-{port}.stderr"
+        # A request still in flight at teardown gets 1 s of grace, not the default 30.
         full_env = dict(
-            os.environ, JAPRONTO_LOOP=loop, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1"
+            os.environ,
+            JAPRONTO_LOOP=loop,
+            PYTHONUNBUFFERED="1",
+            PYTHONFAULTHANDLER="1",
+            JAPRONTO_SHUTDOWN_TIMEOUT="1",
         )
         full_env.update(env or {})
         with open(stderr_path, "wb") as err:

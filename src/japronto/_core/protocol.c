@@ -314,9 +314,30 @@ typedef struct protocol {
     /* Direct I/O (japronto/_direct.py): the socket this connection reads and writes itself,
      * or -1 on an ordinary asyncio transport. See protocol_read_ready. */
     int fd;
+
+    /* For the reaper (reaper.py), which reads them once per sweep: monotonic seconds (the
+     * clock of Python's time.monotonic) of the last read or finished async handler, and of
+     * the read that began the request now being read. Taken once per read, never per
+     * request. */
+    double last_activity;
+    double request_started;
 } protocol;
 
 #define PROTOCOL(op) ((protocol *)(op))
+
+/* A cheap monotonic clock (vDSO, no system call on Linux); a few ms of resolution is plenty
+ * for timeouts counted in seconds. */
+static double
+protocol_now(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 PyObject *
 jp_protocol_transport(PyObject *conn)
@@ -959,6 +980,7 @@ protocol_connection_made(PyObject *op, PyObject *transport)
     Py_XSETREF(self->transport, Py_NewRef(transport));
     Py_XSETREF(self->write, write);
     self->closed = 0;
+    self->last_activity = self->request_started = protocol_now();
     /* A japronto DirectTransport names its socket: this connection then reads and writes it
      * itself (protocol_read_ready, protocol_flush). */
     self->fd = -1;
@@ -1041,9 +1063,13 @@ protocol_get_buffer(PyObject *op, PyObject *sizehint)
  * what is ready, and give the buffers back if nothing is left pending. Never raises: a
  * connection that cannot go on is dropped. */
 static void
-protocol_received(protocol *self)
+protocol_received(protocol *self, size_t n)
 {
     PyObject *op = (PyObject *)self;
+    readbuf *rb = self->rb;
+    self->last_activity = protocol_now();
+    if (self->rstate == R_HEAD && rb->len - n == rb->pos)
+        self->request_started = self->last_activity; /* this read begins a request */
     jp_date_refresh(&self->st->date, time(NULL));
     Py_INCREF(op); /* a handler may drop the last other reference */
     protocol_take_out_block(self);
@@ -1087,7 +1113,7 @@ protocol_buffer_updated(PyObject *op, PyObject *arg)
     rb->len += (size_t)n;
     if (self->closed)
         Py_RETURN_NONE;
-    protocol_received(self);
+    protocol_received(self, (size_t)n);
     Py_RETURN_NONE;
 }
 
@@ -1114,7 +1140,7 @@ protocol_read_ready(PyObject *op, PyObject *Py_UNUSED(ignored))
     ssize_t n = recv(self->fd, rb->data + rb->len, rb->cap - rb->len, 0);
     if (n > 0) {
         rb->len += (size_t)n;
-        protocol_received(self);
+        protocol_received(self, (size_t)n);
     } else if (n == 0) {
         self->eof = 1;
         self->rstate = R_DONE;
@@ -1232,6 +1258,7 @@ protocol_task_done_method(PyObject *op, PyObject *task)
         Py_RETURN_NONE;
     }
     Py_INCREF(op);
+    self->last_activity = protocol_now(); /* idle time counts from the answer, not the read */
     PyObject *request = Py_NewRef(e->request);
     jp_response_ctx ctx = e->ctx;
     PyObject *result = PyObject_CallMethod(task, "result", NULL);
@@ -1467,6 +1494,35 @@ protocol_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+/* Graceful shutdown of one connection: no further request is read. An idle connection closes
+ * now; one with requests in flight closes after their responses, the last of which says
+ * Connection: close; a request only partly received is not started: it is answered 503 and
+ * the connection closes. Returns True when the connection closes at once (idle). */
+static PyObject *
+protocol_close_gracefully(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    protocol *self = PROTOCOL(op);
+    if (self->closed || self->closing)
+        Py_RETURN_TRUE;
+    Py_INCREF(op);
+    int now = 0;
+    int partial = self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED ||
+                  (self->rstate == R_HEAD && self->rb->len > self->rb->pos);
+    if (self->qlen > 0) {
+        protocol_entry(self, self->qlen - 1)->ctx.keep_alive = 0;
+        protocol_finish_after(self);
+    } else if (partial) {
+        protocol_reject(self, 503, "Service Unavailable: the server is shutting down");
+    } else {
+        protocol_finish_after(self);
+        now = 1;
+    }
+    if (protocol_flush(self) < 0)
+        protocol_drop(self);
+    Py_DECREF(op);
+    return PyBool_FromLong(now);
+}
+
 static PyMethodDef protocol_methods[] = {
     {"connection_made", protocol_connection_made, METH_O, NULL},
     {"get_buffer", protocol_get_buffer, METH_O, NULL},
@@ -1477,6 +1533,8 @@ static PyMethodDef protocol_methods[] = {
     {"resume_writing", protocol_resume_writing, METH_NOARGS, NULL},
     {"_task_done", protocol_task_done_method, METH_O, NULL},
     {"_read_ready", protocol_read_ready, METH_NOARGS, NULL},
+    {"close_gracefully", protocol_close_gracefully, METH_NOARGS,
+     "Stops reading requests; closes now when idle, else after the requests in flight."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1523,9 +1581,50 @@ protocol_set_direct_blocked(PyObject *op, PyObject *value, void *closure)
     return 0;
 }
 
+/* What the connection is doing, for the reaper: "idle" (waiting for a request), "head" or
+ * "body" (a request partly received), "handling" (requests in flight or being written). */
+static PyObject *
+protocol_get_state(PyObject *op, void *closure)
+{
+    (void)closure;
+    protocol *self = PROTOCOL(op);
+    const char *state;
+    if (self->closed)
+        state = "closed";
+    else if (self->qlen > 0 || self->out.len > 0 || self->writing_paused)
+        state = "handling";
+    else if (self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED)
+        state = "body";
+    else if (self->rstate == R_HEAD && self->rb->len > self->rb->pos)
+        state = "head";
+    else
+        state = "idle";
+    return PyUnicode_FromString(state);
+}
+
+static PyObject *
+protocol_get_last_activity(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyFloat_FromDouble(PROTOCOL(op)->last_activity);
+}
+
+static PyObject *
+protocol_get_request_started(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyFloat_FromDouble(PROTOCOL(op)->request_started);
+}
+
 static PyGetSetDef protocol_getset[] = {
     {"_direct_blocked", protocol_get_direct_blocked, protocol_set_direct_blocked,
      "Direct I/O: the transport holds unsent bytes, so writes must queue behind them.", NULL},
+    {"state", protocol_get_state, NULL,
+     "'idle', 'head', 'body' (a request partly received), 'handling' or 'closed'.", NULL},
+    {"last_activity", protocol_get_last_activity, NULL,
+     "time.monotonic() of the last read or finished async handler.", NULL},
+    {"request_started", protocol_get_request_started, NULL,
+     "time.monotonic() of the read that began the request being read.", NULL},
     {"pipeline_length", protocol_get_pipeline_len, NULL, "Requests queued for a response.",
      NULL},
     {"transport", protocol_get_transport, NULL, "The transport, or None once closed.", NULL},

@@ -1,0 +1,149 @@
+"""The reaper: one periodic sweep per worker that closes idle keep-alive connections and
+cuts off clients that are too slow to send their request, and the per-worker connection limit.
+
+One task wakes every ``check_interval`` seconds and reads, for each live connection, three
+cheap fields the C protocol keeps (``state``, ``last_activity``, ``request_started``); there is
+no timer per connection and nothing on the request path. A deadline is therefore enforced to
+within ``check_interval``.
+"""
+
+import asyncio
+import logging
+import time
+
+__all__ = ["DEFAULTS", "Reaper", "reaper_settings", "refusing_factory"]
+
+log = logging.getLogger("japronto")
+
+# Seconds; None (or 0) turns one off. check_interval and idle_timeout are Japronto's.
+DEFAULTS = {
+    "check_interval": 10.0,  # how often the sweep runs
+    "idle_timeout": 60.0,  # a keep-alive connection waiting for its next request
+    "header_timeout": 20.0,  # from the first byte of a request to the end of its head
+    "body_timeout": 30.0,  # without a single read while a body is being received
+    "request_timeout": 300.0,  # from the first byte of a request to the end of its body
+}
+
+
+def reaper_settings(given):
+    """DEFAULTS overridden by ``given`` (a dict, or None); unknown keys and bad values are a
+    ValueError raised when the Application is made, not later in a worker."""
+    settings = dict(DEFAULTS)
+    for key, value in dict(given or {}).items():
+        if key not in DEFAULTS:
+            raise ValueError(
+                f"reaper_settings: unknown key {key!r}; known: {', '.join(sorted(DEFAULTS))}"
+            )
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+        ):
+            raise ValueError(f"reaper_settings[{key!r}] must be a number >= 0 or None")
+        settings[key] = float(value) if value else None
+    if not settings["check_interval"]:
+        raise ValueError("reaper_settings['check_interval'] must be > 0")
+    return settings
+
+
+class Reaper:
+    """The sweep of one worker over ``server.connections`` (live _core.Protocol objects)."""
+
+    def __init__(self, server, settings):
+        self.connections = server.connections
+        self.settings = settings
+        self.refused = 0  # connections refused by refusing_factory since the last sweep
+        self.max_connections = None
+        self._task = None
+
+    def start(self, loop):
+        self._task = loop.create_task(self._run())
+
+    def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self):
+        interval = self.settings["check_interval"]
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.sweep()
+            except Exception:  # a bug here must not stop the sweeps to come
+                log.exception("reaper sweep failed")
+
+    def sweep(self):
+        """Closes what is past its deadline; returns how many connections it closed."""
+        s = self.settings
+        idle, header, body, whole = (
+            s["idle_timeout"],
+            s["header_timeout"],
+            s["body_timeout"],
+            s["request_timeout"],
+        )
+        now = time.monotonic()
+        closed = 0
+        for conn in list(self.connections):
+            state = conn.state
+            if state == "idle":
+                if idle and now - conn.last_activity >= idle:
+                    conn.close_gracefully()
+                    closed += 1
+                continue
+            if state == "head":
+                late = header and now - conn.request_started >= header
+                why = "request head"
+            elif state == "body":
+                late = (body and now - conn.last_activity >= body) or (
+                    whole and now - conn.request_started >= whole
+                )
+                why = "request body"
+            else:  # handling: a request is being answered, the connection is not idle
+                continue
+            if late:
+                transport = conn.transport
+                if transport is not None:
+                    log.info("closing a connection too slow sending its %s", why)
+                    transport.abort()
+                    closed += 1
+        if self.refused:
+            log.warning(
+                "refused %d connection(s): this worker is at max_connections=%d",
+                self.refused,
+                self.max_connections,
+            )
+            self.refused = 0
+        return closed
+
+
+_REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 21\r\n"
+    b"Retry-After: 1\r\n"
+    b"Connection: close\r\n"
+    b"\r\n"
+    b"Too many connections\n"
+)
+
+
+class _Refuse(asyncio.Protocol):
+    """A connection over the limit: answered 503 at once and closed, its request unread."""
+
+    def connection_made(self, transport):
+        transport.write(_REFUSAL)
+        transport.close()
+
+
+def refusing_factory(make, reaper, max_connections):
+    """A protocol factory: ``make()`` while the worker has fewer than max_connections live
+    connections, otherwise a connection that is answered 503 and closed."""
+    connections = reaper.connections
+    reaper.max_connections = max_connections
+
+    def factory():
+        if len(connections) >= max_connections:
+            reaper.refused += 1
+            return _Refuse()
+        return make()
+
+    return factory

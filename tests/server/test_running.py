@@ -1,0 +1,567 @@
+"""Running the server as a production server: real processes, real signals.
+
+Each test starts ``python -m japronto`` (tests/apps/ops.py unless told) as a subprocess on
+the loop under test, talks to it over real sockets, and stops it by its PID; workers whose
+master is gone stop by themselves within a second. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+APPS_DIR = Path(__file__).resolve().parent.parent / "apps"
+READY = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """``python -m japronto ARGS`` in a subprocess, its output in a file."""
+
+    def __init__(self, args, tmp_path, loop, *, cwd=APPS_DIR, env=None, pass_fds=()):
+        self.log = tmp_path / f"japronto-{len(list(tmp_path.iterdir()))}.log"
+        full_env = dict(os.environ, JAPRONTO_LOOP=loop, PYTHONUNBUFFERED="1")
+        full_env.update(env or {})
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "japronto", *args],
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                pass_fds=pass_fds,
+            )
+        self.pid = self.proc.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text, timeout=READY):
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
+
+    def wait_port(self, port, count=1, timeout=READY):
+        """Until `count` workers said they serve and the port accepts."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, f"exited {self.proc.returncode}:\n{self.output()}"
+            if self.output().count(" serving on ") >= count:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    return
+                except OSError:
+                    pass
+            assert time.monotonic() < deadline, f"not serving:\n{self.output()}"
+            time.sleep(0.05)
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def run(tmp_path, loop_name):
+    procs = []
+
+    def start(*args, **kw):
+        p = Proc([str(a) for a in args], tmp_path, loop_name, **kw)
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+def get(port, path="/", timeout=5.0) -> tuple[int, bytes, socket.socket]:
+    """One request on a new connection; returns (status, body, the still open socket)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    return (*read_response(s), s)
+
+
+def read_response(s) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = s.recv(65536)
+        assert chunk, "connection closed in the body"
+        body += chunk
+    return status, body
+
+
+def fetch(port, path="/"):
+    status, body, s = get(port, path)
+    s.close()
+    return status, body
+
+
+def closed_by_peer(s, within) -> float:
+    """Seconds until the server closes s (reads EOF or a reset); fails after `within`."""
+    start = time.monotonic()
+    s.settimeout(within)
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        raise AssertionError(f"connection still open after {within} s") from None
+    return time.monotonic() - start
+
+
+def ppid(pid) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+# -- workers -----------------------------------------------------------------------------
+
+
+def test_two_workers_both_serve(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--worker-num", 2)
+    p.wait_port(port, count=2)
+    pids = set()
+    for _ in range(200):
+        status, body = fetch(port, "/pid")
+        assert status == 200
+        pids.add(int(body))
+        if len(pids) == 2:
+            break
+    assert len(pids) == 2, pids
+    assert p.pid not in pids
+    assert all(ppid(pid) == p.pid for pid in pids)
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(10) == 0, p.output()
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}/stat") or ppid(pid) != p.pid
+
+
+def test_killed_worker_is_replaced(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--worker-num", 2)
+    p.wait_port(port, count=2)
+    first, _ = fetch(port, "/pid")
+    victim = int(fetch(port, "/pid")[1])
+    os.kill(victim, signal.SIGKILL)
+    p.wait_for(f"worker {victim} died (signal SIGKILL)")
+    p.wait_for(" serving on ", timeout=5)
+    deadline = time.monotonic() + 5
+    seen = set()
+    while time.monotonic() < deadline and len(seen) < 2:
+        status, body = fetch(port, "/pid")  # every request succeeds meanwhile
+        assert status == 200
+        seen.add(int(body))
+    assert victim not in seen
+    assert len(seen) == 2, f"the replacement never answered: {seen}\n{p.output()}"
+    assert p.output().count(" serving on ") == 3
+    assert p.proc.poll() is None
+
+
+def test_workers_that_cannot_start_make_the_master_give_up(run):
+    port = free_port()
+    p = run("ops:app", "--port", port, "--worker-num", 2, env={"OPS_FAIL_STARTUP": "1"})
+    assert p.wait(15) == 1, p.output()
+    out = p.output()
+    assert "RuntimeError: the database is not there" in out
+    assert "giving up" in out
+
+
+# -- graceful shutdown -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_lets_a_slow_request_finish_and_exits_0(run, workers):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--worker-num", workers)
+    p.wait_port(port, count=workers)
+    idle_status, _, idle = get(port, "/")  # a keep-alive connection left idle
+    assert idle_status == 200
+    result = {}
+
+    def slow():
+        result["r"] = fetch(port, "/slow/1")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.3)  # the request is being handled
+    p.proc.send_signal(signal.SIGTERM)
+    assert closed_by_peer(idle, within=0.9) < 0.9  # idle: closed at once
+    t.join(5)
+    assert result.get("r") == (200, b"slept")
+    assert p.wait(5) == 0, p.output()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_grace_period_then_cancel(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--shutdown-timeout", 0.5)
+    p.wait_port(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /slow/30 HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.3)
+    start = time.monotonic()
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(5) == 0, p.output()
+    assert time.monotonic() - start < 3
+    assert s.recv(100) == b""  # cut off: no response
+    assert "still busy after 0.5 s" in p.output()
+
+
+def test_partly_received_request_gets_503_on_shutdown(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port)
+    p.wait_port(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n")  # the head is not complete
+    time.sleep(0.3)
+    p.proc.send_signal(signal.SIGTERM)
+    status, body = read_response(s)
+    assert status == 503
+    assert b"shutting down" in body
+    assert p.wait(5) == 0
+
+
+def test_second_signal_forces_exit(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--shutdown-timeout", 30)
+    p.wait_port(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /slow/30 HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.3)
+    p.proc.send_signal(signal.SIGTERM)
+    p.wait_for("shutting down gracefully")
+    p.proc.send_signal(signal.SIGINT)
+    assert p.wait(5) == 1
+    s.close()
+
+
+def test_hooks_run_in_each_worker(run, tmp_path):
+    port = free_port()
+    hook_log = tmp_path / "hooks.txt"
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--worker-num",
+        2,
+        env={"OPS_HOOK_LOG": str(hook_log)},
+    )
+    p.wait_port(port, count=2)
+    starts = hook_log.read_text().split()
+    assert starts.count("start") == 2
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(10) == 0, p.output()
+    lines = [line.split() for line in hook_log.read_text().splitlines()]
+    started = {pid for what, pid in lines if what == "start"}
+    stopped = {pid for what, pid in lines if what == "stop"}
+    assert len(started) == 2
+    assert started == stopped
+
+
+# -- the reaper and limits ---------------------------------------------------------------
+
+
+def test_idle_connection_is_reaped_but_not_one_being_handled(run):
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--idle-timeout",
+        1,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    status, _, idle = get(port, "/")
+    assert status == 200
+    busy = socket.create_connection(("127.0.0.1", port), timeout=5)
+    busy.sendall(b"GET /slow/1.6 HTTP/1.1\r\nHost: t\r\n\r\n")
+    waited = closed_by_peer(idle, within=3)
+    assert 0.8 < waited < 2.5
+    assert read_response(busy) == (200, b"slept")  # longer than the idle timeout
+    busy.close()
+
+
+def test_slowloris_is_cut_while_others_are_served(run):
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--header-timeout",
+        1,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+    slow.sendall(b"GET / HTTP/1.1\r\n")
+    start = time.monotonic()
+    cut = None
+    while time.monotonic() - start < 4:
+        try:
+            slow.sendall(b"X-Slow: 1\r\n")
+        except OSError:
+            cut = time.monotonic() - start
+            break
+        assert fetch(port, "/") == (200, b"ok")  # a normal client meanwhile
+        time.sleep(0.1)
+    assert cut is not None and 0.8 < cut < 2.5, cut
+    assert "too slow sending its request head" in p.output()
+
+
+def test_slow_body_is_cut(run):
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--body-timeout",
+        0.5,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab")
+    assert closed_by_peer(s, within=3) < 2
+    assert "too slow sending its request body" in p.output()
+
+
+def test_connection_limit_refuses_cleanly(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--max-connections", 2)
+    p.wait_port(port)
+    time.sleep(0.2)  # the readiness probe's connection is gone
+    a = get(port)[2]
+    b = get(port)[2]
+    status, body, c = get(port)
+    assert status == 503 and body == b"Too many connections\n"
+    assert closed_by_peer(c, within=2) < 2
+    a.close()
+    b.close()
+    deadline = time.monotonic() + 3
+    while fetch(port)[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+# -- where it listens --------------------------------------------------------------------
+
+
+def test_unix_socket(run, tmp_path):
+    path = tmp_path / "jp.sock"
+    p = run("ops:app", "--unix-socket", path)
+    p.wait_for(" serving on unix:")
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(str(path))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert read_response(s) == (200, b"ok")
+    s.close()
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(5) == 0
+    assert not path.exists()
+
+
+def test_an_open_socket_passed_by_fd(run):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    fd = listener.fileno()
+    p = run("ops:app", "--fd", fd, "--worker-num", 2, pass_fds=(fd,))
+    listener.close()  # the server's copy is what serves now
+    p.wait_port(port, count=2)
+    assert fetch(port) == (200, b"ok")
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 in this Python")
+def test_ipv6(run):
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    port = free_port()
+    p = run("ops:app", "--host", "::1", "--port", port)
+    p.wait_for(f"serving on http://[::1]:{port}/")
+    s = socket.create_connection(("::1", port), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert read_response(s) == (200, b"ok")
+    s.close()
+
+
+# -- logging -----------------------------------------------------------------------------
+
+
+def test_access_log(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--access-log")
+    p.wait_port(port)
+    assert fetch(port, "/pid")[0] == 200
+    p.wait_for("japronto.access: 127.0.0.1 GET /pid 200 ")
+
+
+def test_no_access_log_by_default(run):
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port)
+    p.wait_port(port)
+    assert fetch(port, "/pid")[0] == 200
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(5) == 0
+    assert "japronto.access" not in p.output()
+    assert "serving on http://127.0.0.1:" in p.output()
+
+
+# -- reload ------------------------------------------------------------------------------
+
+RELOAD_APP = """
+from japronto import Application
+app = Application()
+app.router.add_route("/", lambda request: request.Response(text={text!r}))
+"""
+
+
+@pytest.mark.parametrize("watcher", ["polling", "watchfiles"])
+def test_reload_on_change_survives_a_syntax_error(run, tmp_path, watcher):
+    if watcher == "watchfiles":
+        pytest.importorskip("watchfiles")  # in the [test] extra; optional for users
+    env = {"JAPRONTO_RELOAD_POLL": "1"} if watcher == "polling" else {}
+    port = free_port()
+    src = tmp_path / "reloadapp.py"
+    src.write_text(RELOAD_APP.format(text="one"))
+    p = run(
+        "reloadapp:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--reload",
+        cwd=tmp_path,
+        env=env,
+    )
+    p.wait_for(f"({watcher})")
+    p.wait_port(port)
+    assert fetch(port) == (200, b"one")
+
+    def edit(text):
+        time.sleep(0.05)
+        src.write_text(text)
+        os.utime(src, None)
+
+    def answer_becomes(text):
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            try:
+                if fetch(port) == (200, text):
+                    return
+            except (OSError, AssertionError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"never answered {text!r}:\n{p.output()}")
+
+    edit(RELOAD_APP.format(text="two"))
+    answer_becomes(b"two")
+    edit("def broken(:\n")
+    p.wait_for("not reloading, SyntaxError")
+    assert fetch(port) == (200, b"two")  # the old code keeps serving
+    edit(RELOAD_APP.format(text="three"))
+    answer_becomes(b"three")
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait(10) == 0, p.output()
+
+
+# -- the command line's errors -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("no_such_module:app", "no module named 'no_such_module'"),
+        ("ops:nothing", "module 'ops' has no attribute 'nothing'"),
+        ("ops:slow", "ops:slow is a function, not a japronto Application"),
+        ("ops.app.router", "ops.app.router is a Router, not a japronto Application"),
+        ("justaname", "'justaname' is not module:attribute"),
+    ],
+)
+def test_cli_errors(tmp_path, target, message):
+    r = subprocess.run(
+        [sys.executable, "-m", "japronto", target, "--port", str(free_port())],
+        cwd=APPS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"japronto: error: {message}"), r.stderr
+
+
+def test_cli_help_explains_each_flag():
+    r = subprocess.run(
+        [sys.executable, "-m", "japronto", "--help"], capture_output=True, text=True, timeout=20
+    )
+    assert r.returncode == 0
+    for flag in (
+        "--host",
+        "--port",
+        "--unix-socket",
+        "--worker-num",
+        "--reload",
+        "--debug",
+        "--access-log",
+        "--idle-timeout",
+        "--header-timeout",
+        "--max-connections",
+        "--shutdown-timeout",
+    ):
+        assert flag in r.stdout
