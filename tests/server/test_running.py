@@ -8,6 +8,7 @@ master is gone stop by themselves within a second. Every wait is bounded.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -353,6 +354,86 @@ def test_slowloris_is_cut_while_others_are_served(run):
         time.sleep(0.1)
     assert cut is not None and 0.8 < cut < 2.5, cut
     assert "too slow sending its request head" in p.output()
+
+
+def _open_many(port, n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.settimeout(5)
+        s.connect(("127.0.0.1", port))
+        socks.append(s)
+    return socks
+
+
+def test_a_thousand_slowloris_connections_do_not_stop_a_normal_client(run):
+    # 1,000 connections each holding a half-sent head (issue 7): a normal client is served
+    # while they wait, and every one of them is cut at the header deadline.
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--header-timeout",
+        1.5,
+        "--check-interval",
+        0.2,
+        "--max-connections",
+        2000,
+    )
+    p.wait_port(port)
+    slow = _open_many(port, 1000)
+    try:
+        for s in slow:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        for _ in range(5):
+            assert fetch(port, "/") == (200, b"ok")
+        deadline = time.monotonic() + 6
+        for s in slow:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                assert s.recv(1024) == b""  # closed by the server, nothing sent
+            except ConnectionResetError:
+                pass
+        assert fetch(port, "/") == (200, b"ok")
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_a_connection_flood_beyond_the_limit_is_refused_cleanly(run):
+    # 300 connections against a limit of 50: those over it are answered 503 and closed without
+    # being read; those under it are served; the worker lives on and serves again afterwards.
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--max-connections", 50)
+    p.wait_port(port)
+    time.sleep(0.2)  # the readiness probe's connection is gone
+    flood = _open_many(port, 300)
+    try:
+        # Every connection is accepted within a second; the refused ones then hold their
+        # answer (and the end of the stream), the others nothing.
+        time.sleep(1.0)
+        readable, _, _ = select.select(flood, [], [], 0.5)
+        refused, kept = 0, [s for s in flood if s not in readable]
+        for s in readable:
+            assert read_response(s) == (503, b"Too many connections\n")
+            assert closed_by_peer(s, within=2) < 2
+            refused += 1
+        assert 45 <= len(kept) <= 50 and refused == 300 - len(kept), (len(kept), refused)
+        for s in kept:
+            s.settimeout(5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert read_response(s) == (200, b"ok")
+    finally:
+        for s in flood:
+            s.close()
+    deadline = time.monotonic() + 3
+    while fetch(port)[0] != 200:  # the limit frees up as the flood goes
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert p.proc.poll() is None
 
 
 def test_slow_body_is_cut(run):
