@@ -964,19 +964,29 @@ response_build_text(jp_state *st, PyObject *text)
     return (PyObject *)self;
 }
 
+/* json as bytes, encoded by json.c; NULL with an exception on an error, NULL without one when
+ * json is not plain data (the caller then uses the general encoder). The scratch buffer is
+ * the module's: the encoder runs no Python code, so nothing can re-enter it before its bytes
+ * are copied out. */
+static PyObject *
+response_json_c(jp_state *st, PyObject *json)
+{
+    jp_buffer *scratch = &st->json_scratch;
+    scratch->len = 0;
+    if (jp_json_encode(json, scratch) != JP_JSON_OK)
+        return NULL;
+    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
+    scratch->len = 0;
+    jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+    return encoded;
+}
+
 /* Response(json=<plain data>): what response_build does for it when json.c takes the value;
  * NULL with no exception set when it does not (the caller then takes the general path). */
 static PyObject *
 response_build_json(jp_state *st, PyObject *json)
 {
-    jp_buffer *scratch = &st->json_scratch;
-    scratch->len = 0;
-    int rc = jp_json_encode(json, scratch);
-    if (rc != JP_JSON_OK)
-        return NULL; /* JP_JSON_ERROR has set the exception; FALLBACK has not */
-    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
-    scratch->len = 0;
-    jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+    PyObject *encoded = response_json_c(st, json);
     if (encoded == NULL)
         return NULL;
     response_object *self = response_alloc(st);
@@ -1123,39 +1133,25 @@ response_build(jp_state *st, PyObject *const *argv)
             goto error;
         }
         self->kind = RESPONSE_KIND_JSON;
-        /* Plain data is encoded here (json.c); anything else by the general encoder. The
-         * scratch buffer is the module's: the encoder runs no Python code, so nothing can
-         * re-enter it before its bytes are copied out. */
-        jp_buffer *scratch = &st->json_scratch;
-        scratch->len = 0;
-        int jrc = jp_json_encode(json, scratch);
-        if (jrc == JP_JSON_ERROR)
+        PyObject *dumped = response_json_c(st, json);
+        if (dumped == NULL && PyErr_Occurred())
             goto error;
-        if (jrc == JP_JSON_OK) {
-            PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
-            scratch->len = 0;
-            jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
-            if (encoded == NULL)
+        if (dumped == NULL) {
+            /* Not plain data: the general encoder. */
+            dumped = PyObject_CallOneArg(st->json_dumps, json);
+            if (dumped == NULL)
                 goto error;
-            int err = response_set_payload(self, encoded);
-            Py_DECREF(encoded);
-            if (err < 0)
+            if (!PyBytes_Check(dumped) && !PyUnicode_Check(dumped)) {
+                PyErr_Format(PyExc_TypeError, "the JSON encoder returned %.100s, not str or bytes",
+                             Py_TYPE(dumped)->tp_name);
+                Py_DECREF(dumped);
                 goto error;
-            goto json_done;
+            }
         }
-        PyObject *dumped = PyObject_CallOneArg(st->json_dumps, json);
-        if (dumped == NULL)
-            goto error;
-        int err = -1;
-        if (PyBytes_Check(dumped) || PyUnicode_Check(dumped))
-            err = response_set_payload(self, dumped);
-        else
-            PyErr_Format(PyExc_TypeError, "the JSON encoder returned %.100s, not str or bytes",
-                         Py_TYPE(dumped)->tp_name);
+        int err = response_set_payload(self, dumped);
         Py_DECREF(dumped);
         if (err < 0)
             goto error;
-    json_done:;
     } else if (body != NULL) {
         self->kind = RESPONSE_KIND_BODY;
         if (PyBytes_Check(body)) {
