@@ -149,6 +149,36 @@ def test_text_fast_path_bytes_at_every_small_length():
             assert ser(Response(text=text)) == expected, n
 
 
+def test_json_fast_path_bytes_and_the_general_path():
+    # A 200 JSON answer on HTTP/1.1 keep-alive takes the same fast path with its own
+    # Content-Type; anything else about it (a header of the user's, HTTP/1.0, HEAD, a status)
+    # takes the general path, which must write what it always wrote.
+    for n in (0, 1, 7, 8, 15, 16, 31, 32, 33, 200):
+        value = {"k": "v" * n}
+        body = json.dumps(value, separators=(",", ":")).encode()
+        expected = (
+            b"HTTP/1.1 200 OK\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\n"
+            + DATE
+            + b"Server: japronto\r\n\r\n"
+            + body
+        )
+        assert ser(Response(json=value)) == expected, n
+    r = Response(json=[1])
+    assert ser(r, version_minor=0, keep_alive=True) == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
+        + DATE
+        + b"Server: japronto\r\nConnection: keep-alive\r\n\r\n[1]"
+    )
+    assert ser(r, head=True).endswith(b"Server: japronto\r\n\r\n")
+    assert ser(Response(json=[1], code=201)).startswith(
+        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+    )
+
+
 # --- construction: arguments -------------------------------------------------------------------
 
 

@@ -286,24 +286,30 @@ response_write(jp_buffer *out, int status, int ctype, const char *fields, size_t
                size_t ctype_len, const char *body, size_t body_len, unsigned flags,
                const jp_response_ctx *ctx, const jp_date_cache *date, int *closes)
 {
-    /* The response nearly every hello-world and most APIs send: 200, UTF-8 text, no header
-     * of the user's, HTTP/1.1 keep-alive, not HEAD. Every piece but the digits and the body has
+    /* The responses nearly every hello-world and most APIs send: 200, UTF-8 text or JSON, no
+     * header of the user's, HTTP/1.1 keep-alive, not HEAD. Every piece but the digits and the body has
      * a fixed size, so the copies are inlined instead of being libc calls. The bytes are
      * exactly those of the general path below (tests/test_response.py compares them). */
-    if (status == 200 && ctype == RESPONSE_CT_TEXT_UTF8 && fields_len == 0 && flags == 0 &&
-        ctx->version_minor == 1 && ctx->keep_alive && !ctx->head && date != NULL &&
-        date->line[0] == 'D') {
-        static const char prefix[] = "HTTP/1.1 200 OK\r\n"
-                                     "Content-Type: text/plain; charset=utf-8\r\n"
-                                     "Content-Length: ";
+    if (status == 200 && (ctype == RESPONSE_CT_TEXT_UTF8 || ctype == RESPONSE_CT_JSON) &&
+        fields_len == 0 && flags == 0 && ctx->version_minor == 1 && ctx->keep_alive &&
+        !ctx->head && date != NULL && date->line[0] == 'D') {
+        static const char text_prefix[] = "HTTP/1.1 200 OK\r\n"
+                                          "Content-Type: text/plain; charset=utf-8\r\n"
+                                          "Content-Length: ";
+        static const char json_prefix[] = "HTTP/1.1 200 OK\r\n"
+                                          "Content-Type: application/json\r\n"
+                                          "Content-Length: ";
         static const char suffix[] = "Server: japronto\r\n\r\n";
         if (body_len > SIZE_MAX - 256)
             return -1;
-        if (jp_buffer_reserve(out, sizeof(prefix) + 20 + 2 + JP_DATE_LINE_LEN + sizeof(suffix) +
-                                       body_len) < 0)
+        if (jp_buffer_reserve(out, sizeof(text_prefix) + 20 + 2 + JP_DATE_LINE_LEN +
+                                       sizeof(suffix) + body_len) < 0)
             return -1;
         char *p = out->data + out->len;
-        p = RESPONSE_PUT_LIT(p, prefix);
+        if (ctype == RESPONSE_CT_TEXT_UTF8)
+            p = RESPONSE_PUT_LIT(p, text_prefix);
+        else
+            p = RESPONSE_PUT_LIT(p, json_prefix);
         p = response_put_digits(p, (uint64_t)body_len);
         p = RESPONSE_PUT_LIT(p, "\r\n");
         memcpy(p, date->line, JP_DATE_LINE_LEN);
@@ -412,6 +418,7 @@ enum {
 /* clang-format off */
 typedef struct response_object {
     PyObject_HEAD
+    jp_state *st; /* the module state of its type: dealloc returns it to st's free list */
     int code;
     uint8_t kind;     /* RESPONSE_KIND_* */
     uint8_t ctype;    /* RESPONSE_CT_* */
@@ -924,6 +931,7 @@ response_alloc(jp_state *st)
             return NULL;
     }
     JP_LIVE_INC(JP_LIVE_RESPONSE);
+    self->st = st;
     self->code = 200;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
@@ -1319,7 +1327,7 @@ response_dealloc(PyObject *op)
     /* The clears above may have run arbitrary finalizers, but none can reach this object
      * (its refcount is 0), so the free list is only touched here and in response_alloc. */
     JP_LIVE_DEC(JP_LIVE_RESPONSE);
-    jp_state *st = jp_state_from_type(tp);
+    jp_state *st = self->st;
     if (st != NULL && !st->response_free_closed && st->response_nfree < JP_RESPONSE_FREELIST_MAX)
         st->response_free[st->response_nfree++] = op;
     else
