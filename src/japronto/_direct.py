@@ -55,13 +55,12 @@ class DirectTransport(asyncio.Transport):
     holds what could not be sent yet, the closing state, and the socket.
     """
 
-    def __init__(self, loop, sock: socket.socket, protocol, peername, server=None):
+    def __init__(self, loop, sock: socket.socket, protocol, peername):
         super().__init__({"socket": sock, "peername": peername})
         self._loop = loop
         self._sock = sock
         self._jp_fd = sock.fileno()
         self._protocol = protocol
-        self._server = server
         self._buffer = bytearray()
         self._reading = False
         self._closing = False
@@ -213,9 +212,6 @@ class DirectTransport(asyncio.Transport):
         finally:
             self._sock.close()
             self._protocol = None
-            if self._server is not None:
-                self._server._detach(self)
-                self._server = None
 
 
 class DirectServer:
@@ -227,7 +223,6 @@ class DirectServer:
         self._sock = sock
         self._factory = protocol_factory
         self._serving = False
-        self._transports = set()
         self._closed = loop.create_future()
         self._backoff = None
         self._nodelay = sock.family in (socket.AF_INET, socket.AF_INET6)
@@ -266,9 +261,7 @@ class DirectServer:
                     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if conn.family == socket.AF_UNIX:
                     peer = peer or ""
-                transport = DirectTransport(self._loop, conn, self._factory(), peer, self)
-                self._transports.add(transport)
-                transport._start()
+                DirectTransport(self._loop, conn, self._factory(), peer)._start()
             except Exception:
                 log.exception("setting up an accepted connection failed")
                 conn.close()
@@ -277,9 +270,6 @@ class DirectServer:
         self._backoff = None
         if self._serving:
             self._loop.add_reader(self._sock.fileno(), self._accept)
-
-    def _detach(self, transport):
-        self._transports.discard(transport)
 
     def close(self):
         """Stops accepting; established connections are the application's to close."""

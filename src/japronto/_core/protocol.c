@@ -490,6 +490,7 @@ protocol_flush(protocol *self)
                 return 0;
         }
     }
+    size_t sent = 0;
     if (self->out.len > 0 && self->fd >= 0 && !self->direct_blocked && !self->closing) {
         /* Direct I/O with nothing queued before it: straight from the buffer to the socket,
          * and only what the kernel does not take goes to the transport (which queues it,
@@ -505,10 +506,14 @@ protocol_flush(protocol *self)
             }
             n = 0;
         }
-        jp_buffer_consume(&self->out, (size_t)n);
+        sent = (size_t)n;
+        if (sent == self->out.len)
+            self->out.len = 0;
     }
-    if (self->out.len > 0 && self->write != NULL) {
-        PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
+    if (self->out.len > sent && self->write != NULL) {
+        /* What direct I/O could not send, or the whole batch on an asyncio transport. */
+        PyObject *bytes =
+            PyBytes_FromStringAndSize(self->out.data + sent, (Py_ssize_t)(self->out.len - sent));
         if (bytes == NULL)
             return -1;
         self->out.len = 0;
