@@ -698,6 +698,18 @@ protocol_is_awaitable(PyObject *obj)
     return tp->tp_as_async != NULL && tp->tp_as_async->am_await != NULL;
 }
 
+/* handler(request), a new reference or NULL with an exception set. A plain Python function
+ * (nearly every handler) is entered through its vectorcall slot directly: PyObject_Vectorcall
+ * would add a call and _Py_CheckFunctionResult, a check that the interpreter's own functions
+ * cannot fail (they return a result or NULL with an exception, never anything else). */
+static inline PyObject *
+protocol_call_handler(PyObject *handler, PyObject *request)
+{
+    if (PyFunction_Check(handler))
+        return ((PyFunctionObject *)handler)->vectorcall(handler, &request, 1, NULL);
+    return PyObject_Vectorcall(handler, &request, 1, NULL);
+}
+
 /* Runs the handler for the complete request at rb->pos. base/body describe its bytes. The
  * request is answered (or queued) before this returns. 0, or -1 when the connection must be
  * dropped (memory). May run Python code. */
@@ -759,11 +771,8 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
             return -1;
     }
 
-    PyObject *result;
-    if (mr == JP_MATCH_FOUND)
-        result = PyObject_Vectorcall(m.handler, &request, 1, NULL);
-    else
-        result = PyObject_Vectorcall(self->not_found, &request, 1, NULL);
+    PyObject *result = protocol_call_handler(mr == JP_MATCH_FOUND ? m.handler : self->not_found,
+                                             request);
 
     if (self->closed) {
         /* The connection was lost under the handler: nothing is written any more. A failure is

@@ -64,9 +64,9 @@ typedef struct request {
 
 #define REQUEST(op) ((request *)(op))
 
-/* Fills a request that is either fresh from the allocator (everything unset) or a recycled
- * one (everything cleared by request_recycle_fields): the connection and the type are set by
- * the caller. 0, or -1 with MemoryError (the request is then safe to deallocate). */
+/* Fills a request fresh from the allocator (everything unset; a recycled one goes through
+ * jp_request_reuse): the connection and the type are set by the caller. 0, or -1 with
+ * MemoryError (the request is then safe to deallocate). */
 static int
 request_fill(request *self, const char *base, const jp_request_head *head, size_t body_off,
              size_t body_len, jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
@@ -154,20 +154,30 @@ request_release_headers(request *self)
     self->head.headers = self->hdrs;
 }
 
+/* Leaves the request as jp_request_reuse expects it: no lazy attribute, nothing owned, no
+ * chunked body. A request whose dispatch finished still borrowing the parser's headers keeps
+ * pointing at them (jp_request_reuse points it at the next request's; nothing reads a spare),
+ * which spares the reset below on the common path. */
 static void
 request_recycle_fields(request *self)
 {
     Py_CLEAR(self->route);
     Py_CLEAR(self->match_dict);
-    Py_CLEAR(self->method);
-    Py_CLEAR(self->path);
-    Py_CLEAR(self->query_string);
-    Py_CLEAR(self->headers);
-    Py_CLEAR(self->body);
-    Py_CLEAR(self->extra);
-    Py_CLEAR(self->done_callbacks);
-    Py_CLEAR(self->derived);
-    request_release_headers(self);
+    /* A handler that read none of the lazy attributes (most) left all eight NULL: one test. */
+    if (((uintptr_t)self->method | (uintptr_t)self->path | (uintptr_t)self->query_string |
+         (uintptr_t)self->headers | (uintptr_t)self->body | (uintptr_t)self->extra |
+         (uintptr_t)self->done_callbacks | (uintptr_t)self->derived) != 0) {
+        Py_CLEAR(self->method);
+        Py_CLEAR(self->path);
+        Py_CLEAR(self->query_string);
+        Py_CLEAR(self->headers);
+        Py_CLEAR(self->body);
+        Py_CLEAR(self->extra);
+        Py_CLEAR(self->done_callbacks);
+        Py_CLEAR(self->derived);
+    }
+    if (!self->hdrs_borrowed)
+        request_release_headers(self);
     /* Both are nearly always empty here; testing first saves two calls per request. */
     if (self->owned != NULL) {
         PyMem_Free(self->owned);
@@ -189,7 +199,8 @@ jp_request_recycle(PyObject *op)
         return 1;
     /* Clearing ran Python code that took a new reference (a finaliser reaching the request
      * through its extra dict, say). It is not ours to reuse, and it must not read the
-     * connection's buffer later: it becomes an empty request. */
+     * connection's buffer (nor its parser's headers) later: it becomes an empty request. */
+    request_release_headers(self);
     memset(&self->head, 0, sizeof(self->head));
     self->head.headers = self->hdrs;
     self->base = "";
@@ -202,8 +213,22 @@ jp_request_reuse(PyObject *op, const char *base, const jp_request_head *head, si
                  size_t body_len, jp_buffer *chunked_body, PyObject *route,
                  PyObject *match_dict)
 {
-    return request_fill(REQUEST(op), base, head, body_off, body_len, chunked_body, route,
-                        match_dict);
+    /* Only what request_recycle_fields did not already leave unset (see there). */
+    request *self = REQUEST(op);
+    self->base = base;
+    self->head = *head;
+    self->body_off = body_off;
+    self->body_len = body_len;
+    self->route = Py_XNewRef(route);
+    self->match_dict = match_dict;
+    self->hdrs = head->headers;
+    self->hdrs_borrowed = 1;
+    if (chunked_body != NULL) {
+        self->chunked = *chunked_body;
+        *chunked_body = (jp_buffer)JP_BUFFER_INIT;
+        self->is_chunked = 1;
+    }
+    return 0;
 }
 
 int
