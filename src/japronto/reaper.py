@@ -1,14 +1,26 @@
 """The reaper: one periodic sweep per worker that closes idle keep-alive connections and
-cuts off clients that are too slow to send their request, and the per-worker connection limit.
+cuts off clients that are too slow to send their request or to read our answers, and the
+per-worker connection limit.
 
 One task wakes every ``check_interval`` seconds and reads, for each live connection, three
 cheap fields the C protocol keeps (``state``, ``last_activity``, ``request_started``); there is
 no timer per connection and nothing on the request path. A deadline is therefore enforced to
 within ``check_interval``.
+
+The send timeout has no field of its own: a connection is ``writing`` while its output waits
+for the client (writing paused, or closing with bytes unsent), and the sweep remembers, for
+those alone, when it last saw what the client has yet to take (the transport's buffer and
+the socket's send queue) shrink. A client that reads, however
+slowly, keeps its connection; one that reads nothing for ``send_timeout`` is aborted. Without
+this, a client that sends requests and never reads the answers would hold a connection and its
+buffered output forever.
 """
 
 import asyncio
+import fcntl
 import logging
+import struct
+import termios
 import time
 
 __all__ = ["DEFAULTS", "Reaper", "reaper_settings", "refusing_factory"]
@@ -22,6 +34,7 @@ DEFAULTS = {
     "header_timeout": 20.0,  # from the first byte of a request to the end of its head
     "body_timeout": 30.0,  # without a single read while a body is being received
     "request_timeout": 300.0,  # from the first byte of a request to the end of its body
+    "send_timeout": 60.0,  # output waiting for a client that takes none of it
 }
 
 
@@ -44,6 +57,21 @@ def reaper_settings(given):
     return settings
 
 
+def _unsent(transport):
+    """Bytes the client has yet to take: the transport's write buffer and, beneath it, the
+    socket's send queue (TIOCOUTQ). The queue counts: the kernel holds megabytes there, and
+    the socket is writable again only once about half of that is gone, so a client reading
+    slowly drains it for seconds before the transport's own buffer shrinks at all."""
+    size = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            size += struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        except (OSError, ValueError):  # closed under us, or not a socket that has a queue
+            pass
+    return size
+
+
 class Reaper:
     """The sweep of one worker over ``server.connections`` (live _core.Protocol objects)."""
 
@@ -53,6 +81,9 @@ class Reaper:
         self.refused = 0  # connections refused by refusing_factory since the last sweep
         self.max_connections = None
         self._task = None
+        # conn -> (monotonic time its write buffer last shrank, or it was first seen writing;
+        # that buffer's size then), for the connections found `writing` by the last sweep.
+        self._writing = {}
 
     def start(self, loop):
         self._task = loop.create_task(self._run())
@@ -74,20 +105,37 @@ class Reaper:
     def sweep(self):
         """Closes what is past its deadline; returns how many connections it closed."""
         s = self.settings
-        idle, header, body, whole = (
+        idle, header, body, whole, send = (
             s["idle_timeout"],
             s["header_timeout"],
             s["body_timeout"],
             s["request_timeout"],
+            s["send_timeout"],
         )
         now = time.monotonic()
         closed = 0
+        seen, writing = self._writing, {}
         for conn in list(self.connections):
             state = conn.state
             if state == "idle":
                 if idle and now - conn.last_activity >= idle:
                     conn.close_gracefully()
                     closed += 1
+                continue
+            if state == "writing":
+                transport = conn.transport
+                if transport is None:
+                    continue
+                size = _unsent(transport)
+                since, before = seen.get(conn, (now, -1))
+                if before < 0 or size < before:  # first seen, or the client took some
+                    since = now
+                if send and now - since >= send:
+                    log.info("closing a connection whose client read nothing for %gs", send)
+                    transport.abort()
+                    closed += 1
+                else:
+                    writing[conn] = (since, size)
                 continue
             if state == "head":
                 late = header and now - conn.request_started >= header
@@ -105,6 +153,7 @@ class Reaper:
                     log.info("closing a connection too slow sending its %s", why)
                     transport.abort()
                     closed += 1
+        self._writing = writing
         if self.refused:
             log.warning(
                 "refused %d connection(s): this worker is at max_connections=%d",

@@ -3,6 +3,7 @@
 
 /pid          the worker's process id
 /slow/{s}     async: sleeps s seconds, answers "slept"
+/big/{n}      n bytes of "x"
 /             "ok"
 
 OPS_HOOK_LOG=<path>   startup (plain) and shutdown (async) hooks append "start PID" and
@@ -26,6 +27,9 @@ async def slow(request):
 app.router.add_route("/", lambda request: request.Response(text="ok"))
 app.router.add_route("/pid", lambda request: request.Response(text=str(os.getpid())))
 app.router.add_route("/slow/{s}", slow)
+app.router.add_route(
+    "/big/{n}", lambda request: request.Response(body=b"x" * int(request.match_dict["n"]))
+)
 
 HOOK_LOG = os.environ.get("OPS_HOOK_LOG")
 if HOOK_LOG:

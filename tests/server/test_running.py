@@ -456,6 +456,94 @@ def test_slow_body_is_cut(run):
     assert "too slow sending its request body" in p.output()
 
 
+def _wait_for(p, text, within):
+    deadline = time.monotonic() + within
+    while text not in p.output():
+        assert time.monotonic() < deadline, f"{text!r} not logged within {within} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["pipelined", "closing"])
+def test_a_client_that_reads_nothing_is_cut_at_the_send_timeout(run, how):
+    # It asks for far more than the socket buffers hold and never reads: pipelined, writing
+    # is paused with the rest queued; with Connection: close, the server closes after the
+    # response and waits for the rest to go. Either way the connection and its output would
+    # be held forever without the send timeout.
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--send-timeout",
+        1,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.connect(("127.0.0.1", port))
+    if how == "pipelined":
+        s.sendall(b"GET /big/1048576 HTTP/1.1\r\nHost: t\r\n\r\n" * 16)
+        wanted = 16 * 1048576
+    else:
+        s.sendall(b"GET /big/16777216 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        wanted = 16777216
+    start = time.monotonic()
+    _wait_for(p, "whose client read nothing for 1s", within=5)
+    assert time.monotonic() - start > 0.8  # not before the timeout
+    got = 0
+    s.settimeout(5)
+    try:
+        while chunk := s.recv(1 << 20):
+            got += len(chunk)
+    except ConnectionResetError:
+        pass
+    s.close()
+    assert got < wanted  # cut: what was left unsent is dropped
+    assert fetch(port, "/") == (200, b"ok")  # and the worker serves on
+
+
+def test_a_slow_reader_is_not_cut_by_the_send_timeout(run):
+    # 16 MiB read 256 KiB at a time, 50 ms apart: several send timeouts long in all, but the
+    # client takes something well within each, so the whole response arrives.
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--send-timeout",
+        0.5,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(5)
+    s.sendall(b"GET /big/16777216 HTTP/1.1\r\nHost: t\r\n\r\n")
+    data = b""
+    start = time.monotonic()
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    body = data.partition(b"\r\n\r\n")[2]
+    got = len(body)
+    while got < 16777216:
+        time.sleep(0.05)
+        chunk = s.recv(262144)
+        assert chunk, f"cut after {got} bytes"
+        assert chunk.count(b"x") == len(chunk)
+        got += len(chunk)
+    assert time.monotonic() - start > 1.0  # it did take longer than the timeout
+    assert "read nothing" not in p.output()
+    s.close()
+
+
 def test_connection_limit_refuses_cleanly(run):
     port = free_port()
     p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--max-connections", 2)

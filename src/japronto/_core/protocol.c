@@ -1605,7 +1605,9 @@ protocol_get_state(PyObject *op, void *closure)
     const char *state;
     if (self->closed)
         state = "closed";
-    else if (self->qlen > 0 || self->out.len > 0 || self->writing_paused)
+    else if (self->writing_paused || self->closing)
+        state = "writing"; /* waiting for the client to take what was sent (or to close) */
+    else if (self->qlen > 0 || self->out.len > 0)
         state = "handling";
     else if (self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED)
         state = "body";
@@ -1634,7 +1636,9 @@ static PyGetSetDef protocol_getset[] = {
     {"_direct_blocked", protocol_get_direct_blocked, protocol_set_direct_blocked,
      "Direct I/O: the transport holds unsent bytes, so writes must queue behind them.", NULL},
     {"state", protocol_get_state, NULL,
-     "'idle', 'head', 'body' (a request partly received), 'handling' or 'closed'.", NULL},
+     "'idle', 'head', 'body' (a request partly received), 'handling', 'writing' (output "
+     "waits for the client to read it: writing paused, or closing) or 'closed'.",
+     NULL},
     {"last_activity", protocol_get_last_activity, NULL,
      "time.monotonic() of the last read or finished async handler.", NULL},
     {"request_started", protocol_get_request_started, NULL,
