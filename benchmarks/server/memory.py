@@ -20,7 +20,6 @@ Figures are printed as a Markdown table (and written to --out if given).
 from __future__ import annotations
 
 import argparse
-import os
 import selectors
 import shlex
 import socket

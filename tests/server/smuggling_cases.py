@@ -387,6 +387,37 @@ CASES = [
     ),
     ("after a 505", get(b"GET / HTTP/2.0\r\n" + H + b"\r\n"), [err(505)], CLOSE),
     ("two Host fields", get(b"GET / HTTP/1.1\r\n" + H + H + b"\r\n"), [err(400)], CLOSE),
+    # --- request-target forms (RFC 9112 section 3.2) -----------------------------------------
+    # CONNECT opens no tunnel here, and what follows it would be the tunnel's bytes: refused
+    # whatever its target, and nothing after it is read.
+    ("CONNECT authority-form", get(b"CONNECT a:443 HTTP/1.1\r\n" + H + b"\r\n"), [err(501)], CLOSE),
+    ("CONNECT with a path", get(b"CONNECT / HTTP/1.1\r\n" + H + b"\r\n"), [err(501)], CLOSE),
+    (
+        "authority-form without CONNECT",
+        get(b"GET a:80 HTTP/1.1\r\n" + H + b"\r\n"),
+        [err(400)],
+        CLOSE,
+    ),
+    ("asterisk-form without OPTIONS", get(b"GET * HTTP/1.1\r\n" + H + b"\r\n"), [err(400)], CLOSE),
+    ("a target of no form", get(b"GET abc HTTP/1.1\r\n" + H + b"\r\n"), [err(400)], CLOSE),
+    (
+        "OPTIONS * is routed as /",
+        get(b"OPTIONS * HTTP/1.1\r\n" + H + b"\r\n"),
+        [ok("/"), OK_NEXT],
+        KEEP,
+    ),
+    (
+        "absolute-form without a path is /",
+        get(b"GET http://a HTTP/1.1\r\n" + H + b"\r\n"),
+        [ok("/"), OK_NEXT],
+        KEEP,
+    ),
+    (
+        "absolute-form with a path",
+        get(b"GET http://a/x/y?q=1 HTTP/1.1\r\n" + H + b"\r\n"),
+        [ok("/x/y"), OK_NEXT],
+        KEEP,
+    ),
 ]
 
 assert len({c[0] for c in CASES}) == len(CASES), "case names must be unique"

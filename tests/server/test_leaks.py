@@ -104,7 +104,8 @@ def burst_dropped(port, probe):
     for i in range(20):
         c = Conn(port)
         c.send(b"".join(build_request("GET", "/hang") for _ in range(3)))
-        wait_for(lambda: live_count(probe)["started"] >= started + 3 * (i + 1), what="/hang")
+        want = started + 3 * (i + 1)
+        wait_for(lambda want=want: live_count(probe)["started"] >= want, what="/hang")
         c.abort() if i % 2 else c.close()
     for i in range(20):
         # The handler finishes after the client went away.
@@ -187,7 +188,7 @@ def test_a_kept_request_stays_usable(leaks):
     with leaks.conn() as c:
         c.send(build_request("POST", "/keep", [("X-A", "1")], body=b"abc"))
         assert c.response().body == b"kept"
-        for i in range(5):
+        for _ in range(5):
             c.send(build_request("GET", "/sync"))
             assert c.response().body == b"sync"
     assert leaks.alive()

@@ -710,6 +710,36 @@ protocol_call_handler(PyObject *handler, PyObject *request)
     return PyObject_Vectorcall(handler, &request, 1, NULL);
 }
 
+/* A request without a path, or a CONNECT (RFC 9112 section 3.2). Returns 0 when it is routed
+ * as "/": absolute-form without a path ("http://host" means "/"), and OPTIONS * (asterisk-
+ * form; a route for "/" that allows OPTIONS answers it). Otherwise it answers and closes,
+ * and returns 1:
+ *   - CONNECT, whatever its target: 501. This server opens no tunnels, and the bytes after a
+ *     CONNECT are the tunnel's, not requests, so nothing more is read.
+ *   - "*" with any other method: 400.
+ *   - authority-form without CONNECT, or a target that is no form at all ("foo"): 400. Routed
+ *     as "/", they would reach the application as a request it never saw. */
+static __attribute__((noinline)) int
+protocol_odd_target(protocol *self, const jp_request_head *h, const char *base)
+{
+    const char *why;
+    int status = 400;
+    if (h->method_id == JP_METHOD_CONNECT) {
+        status = 501;
+        why = "CONNECT is not supported";
+    } else if (h->path.off != h->target.off) {
+        return 0; /* absolute-form: the path starts after the authority */
+    } else if (h->target.len == 1 && base[h->target.off] == '*') {
+        if (h->method_id == JP_METHOD_OPTIONS)
+            return 0;
+        why = "the request-target * is only for OPTIONS";
+    } else {
+        why = "invalid request-target: neither a path nor an absolute URI";
+    }
+    protocol_reject(self, status, why);
+    return 1;
+}
+
 /* Runs the handler for the complete request at rb->pos. base/body describe its bytes. The
  * request is answered (or queued) before this returns. 0, or -1 when the connection must be
  * dropped (memory). May run Python code. */
@@ -738,7 +768,9 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
 
     const char *path = base + h->path.off;
     size_t path_len = h->path.len;
-    if (path_len == 0) {
+    if (__builtin_expect(path_len == 0 || h->method_id == JP_METHOD_CONNECT, 0)) {
+        if (protocol_odd_target(self, h, base))
+            return 0;
         path = "/";
         path_len = 1;
     }
