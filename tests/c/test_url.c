@@ -264,6 +264,41 @@ test_form_decode(void)
     check_form("%+1", "% 1");
 }
 
+/* The plain-byte checks against a byte loop, for every length up to 40 (the word and tail
+ * paths, and the byte loop below a word) and the offending byte at every position, each input
+ * flush against the unreadable page. */
+static void
+test_plain_checks(void)
+{
+    static const unsigned char odd[] = {'%', '+', 0x80, 0xC3, 0xFF, 0x7F, 0x00, 'a'};
+    char buf[40];
+    for (size_t len = 0; len <= sizeof(buf); len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t k = 0; k < sizeof(odd); k++) {
+                memset(buf, 'x', len);
+                if (at < len)
+                    buf[at] = (char)odd[k];
+                int ascii = 1, plain = 1;
+                for (size_t i = 0; i < len; i++) {
+                    unsigned char c = (unsigned char)buf[i];
+                    ascii &= c < 0x80;
+                    plain &= c < 0x80 && c != '%' && c != '+';
+                }
+                const char *in = jp_guarded_copy(&guard, buf, len);
+                CHECK(jp_is_ascii(in, len) == ascii, "is_ascii len %zu, 0x%02x at %zu", len,
+                      odd[k], at);
+                CHECK(jp_form_is_plain(in, len) == plain, "form_is_plain len %zu, 0x%02x at %zu",
+                      len, odd[k], at);
+                if (plain) {
+                    char out[40];
+                    CHECK(jp_form_decode(out, in, len) == len && memcmp(out, in, len) == 0,
+                          "a plain piece decodes to itself");
+                }
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -275,6 +310,7 @@ main(void)
     test_find_escape();
     test_split();
     test_form_decode();
+    test_plain_checks();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_url");
 }

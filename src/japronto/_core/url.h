@@ -43,6 +43,14 @@ size_t jp_form_decode(char *dst, const char *src, size_t len);
  * returns len, s is its own decoded form and a caller can use it without copying. */
 size_t jp_percent_find_escape(const char *s, size_t len);
 
+/* Whether s[0..len) is ASCII (no byte >= 0x80): then its UTF-8 decoding is the same bytes, and
+ * a caller can make the str by copying them. */
+int jp_is_ascii(const char *s, size_t len);
+
+/* Whether s[0..len) is ASCII with no '%' and no '+': then jp_form_decode would give the same
+ * bytes back, and they are their own UTF-8 decoding (the common query name or value). */
+int jp_form_is_plain(const char *s, size_t len);
+
 /* Splits the absolute path path[0..len) into its segments (see above) and returns how many there
  * are, writing the first min(count, max) of them into segs (which may be NULL when max is 0).
  * A caller whose array was too small calls again with one of the returned size. Returns 0 when
