@@ -363,6 +363,23 @@ def test_long_and_deep_paths():
     assert m.match("GET", "/" + "/".join("x" for _ in range(1000))) is None
 
 
+@pytest.mark.parametrize("prefix", ["", "p", "abcdefghi"])
+def test_placeholder_values_of_every_length(prefix):
+    # Values are scanned for the next '/' a word at a time: every length and alignment, with
+    # '.' (one off '/') and a byte above 0x80 around the separator.
+    _, m = compiled("/{x}", "/a/{x}/", "/a/{x}/b", "/" + prefix + "{y}/{z}")
+    for n in range(1, 41):
+        for fill in (".", "0", "\xe9", ".0"):
+            value = (fill * n)[:n] if fill != "\xe9" else "\xe9" * n
+            raw = value.encode("utf-8")
+            assert found(m, "GET", b"/" + raw) == ("/{x}", {"x": value})
+            assert found(m, "GET", b"/a/" + raw + b"/") == ("/a/{x}/", {"x": value})
+            assert found(m, "GET", b"/a/" + raw + b"/b") == ("/a/{x}/b", {"x": value})
+            path = b"/" + prefix.encode() + raw + b"/" + raw
+            assert found(m, "GET", path) == ("/" + prefix + "{y}/{z}", {"y": value, "z": value})
+            assert m.match("GET", b"/a/" + raw + b"/c/") is None
+
+
 def test_same_placeholder_names_on_different_routes():
     # Names are interned, so every route's key is the one object a handler's constant is.
     _, m = compiled("/u/{id}", "/v/{id}/{slug}", "/w-{id}")

@@ -164,23 +164,75 @@ typedef struct router_path {
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
-/* Short byte strings (paths, methods) compared inline: a call to memcmp costs more than the
- * comparison itself at these lengths. */
+/* Short byte strings (paths, methods, literal segments) compared inline: a call to memcmp
+ * costs more than the comparison itself at these lengths. Whole words, then one word (or half,
+ * or quarter word) ending at the end, overlapping bytes already compared: no byte loop. */
 static inline int
 router_bytes_equal(const char *a, const char *b, size_t n)
 {
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            uint64_t x, y;
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
         uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return 0;
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
     }
-    for (; n; a++, b++, n--) {
-        if (*a != *b)
-            return 0;
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
-    return 1;
+    if (n >= 2) {
+        uint16_t x0, y0, x1, y1;
+        memcpy(&x0, a, 2);
+        memcpy(&y0, b, 2);
+        memcpy(&x1, a + n - 2, 2);
+        memcpy(&y1, b + n - 2, 2);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return n == 0 || *a == *b;
+}
+
+/* The offset of the first '/' in path[at..len), or len. Values of placeholders are scanned a
+ * word at a time (SWAR: a byte of x ^ "////////" is zero where x has a '/'; the classic test
+ * finds the lowest such byte exactly, which on a little-endian machine is the first). */
+static inline size_t
+router_find_slash(const char *path, size_t at, size_t len)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t slashes = '/' * ones;
+    for (; len - at >= 8; at += 8) {
+        uint64_t x;
+        memcpy(&x, path + at, 8);
+        x ^= slashes;
+        uint64_t z = (x - ones) & ~x & highs;
+        if (z)
+            return at + ((size_t)__builtin_ctzll(z) >> 3);
+    }
+    if (at < len && len >= 8) {
+        /* The last word of the path; its bytes before at (already scanned, or before the
+         * value) are made non-zero so that they neither match nor disturb the test. */
+        size_t skip = 8 - (len - at);
+        uint64_t x;
+        memcpy(&x, path + len - 8, 8);
+        x = (x ^ slashes) | ((1ULL << (8 * skip)) - 1);
+        uint64_t z = (x - ones) & ~x & highs;
+        return z ? len - 8 + ((size_t)__builtin_ctzll(z) >> 3) : len;
+    }
+#endif
+    while (at < len && path[at] != '/')
+        at++;
+    return at;
 }
 
 /* FNV-1a over 8-byte words (the last word, when the length is not a multiple of 8, overlaps
@@ -464,7 +516,8 @@ router_value_str(const char *p, size_t n)
 }
 
 /* The dict of r's placeholder values taken from segs (decoded). New reference, or NULL with an
- * exception set. Names and values are exact str, so no Python code runs. */
+ * exception set. Names and values are exact str, so no Python code runs. (Copying a per-route
+ * template {name: None} and replacing the values was tried: it costs more.) */
 static PyObject *
 router_match_dict(const router_route *r, const jp_url_slice *segs)
 {
@@ -552,9 +605,7 @@ router_route_matches_raw(const router_route *r, const char *path, size_t len, jp
                 return 0; /* the segment is longer than the literal */
             continue;
         }
-        size_t end = at;
-        while (end < len && path[end] != '/')
-            end++;
+        size_t end = router_find_slash(path, at, len);
         if (end == at)
             return 0; /* a placeholder's value must not be empty */
         segs[i].ptr = path + start;

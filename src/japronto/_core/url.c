@@ -121,20 +121,35 @@ url_word_flags(uint64_t x, int form)
     return f;
 }
 
+/* The bytes of s[0..len), len < 8, gathered into one word with zero bytes for the rest (in an
+ * order that does not matter: the checks ask whether any byte is one of a few, and a zero byte
+ * is none of them). Two overlapping loads instead of a byte loop. */
+static inline uint64_t
+url_load_short(const char *s, size_t len)
+{
+    if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        return a | (uint64_t)b << 32;
+    }
+    if (len >= 2) {
+        uint16_t a, b;
+        memcpy(&a, s, 2);
+        memcpy(&b, s + len - 2, 2);
+        return a | (uint64_t)b << 16;
+    }
+    return len ? (unsigned char)s[0] : 0;
+}
+
 /* Most names, values and segments are a few bytes long: words for the bulk, and for the last
- * bytes one more word ending at the end (overlapping bytes already checked, which is harmless)
- * instead of a byte loop; only strings shorter than a word go byte by byte. */
+ * bytes one more word ending at the end (overlapping bytes already checked, which is harmless);
+ * a string shorter than a word is one word made of two overlapping loads. No byte loop. */
 static inline int
 url_check(const char *s, size_t len, int form)
 {
-    if (len < 8) {
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c >= 0x80 || (form && (c == '%' || c == '+')))
-                return 0;
-        }
-        return 1;
-    }
+    if (len < 8)
+        return url_word_flags(url_load_short(s, len), form) == 0;
     uint64_t f = 0;
     size_t i = 0;
     for (; i + 8 <= len; i += 8)
