@@ -521,6 +521,33 @@ request_form_str(const char *piece, size_t len, char *buf)
     return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, len), "replace");
 }
 
+/* A query name's str: as request_form_str, but a plain name of up to JP_QUERY_NAME_MAX bytes
+ * is looked up first in the module's cache of recent names (one entry per hash slot, the
+ * newest wins) and made, hashed and cached on a miss. An app reads the same few names again
+ * and again, and a hit costs a compare instead of a new str, its hash (SipHash, computed when
+ * the name goes into the dict) and its deallocation. Sharing one str among requests is
+ * invisible to them: a str is immutable, and equal names compare equal whatever their
+ * identity. The cache is bounded, and its strings are ASCII names of a few bytes. */
+static PyObject *
+request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
+{
+    if (len < 2 || len > JP_QUERY_NAME_MAX || !jp_form_is_plain(piece, len))
+        return request_form_str(piece, len, buf);
+    size_t slot = (len * 31 + (unsigned char)piece[0] * 7 + (unsigned char)piece[len - 1]) &
+                  (JP_QUERY_NAMES - 1);
+    PyObject *cached = st->query_names[slot];
+    if (cached != NULL && (size_t)PyUnicode_GET_LENGTH(cached) == len &&
+        memcmp(PyUnicode_1BYTE_DATA(cached), piece, len) == 0)
+        return Py_NewRef(cached);
+    PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
+    if (s == NULL)
+        return NULL;
+    memcpy(PyUnicode_1BYTE_DATA(s), piece, len);
+    (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
+    Py_XSETREF(st->query_names[slot], Py_NewRef(s));
+    return s;
+}
+
 /* The query string parsed as japronto.request_helpers.parse_urlencoded parses it (pieces split
  * on '&', empty ones skipped, name and value split at the first '=', each form-decoded, then
  * UTF-8 with errors replaced), computed here because routes with a query are common and the
@@ -553,7 +580,7 @@ request_query_parse(request *self, int as_dict)
             const char *eq = memchr(piece, '=', plen);
             size_t nlen = eq ? (size_t)(eq - piece) : plen;
             size_t vlen = eq ? plen - nlen - 1 : 0;
-            PyObject *name = request_form_str(piece, nlen, buf);
+            PyObject *name = request_query_name(self->st, piece, nlen, buf);
             PyObject *value =
                 name == NULL ? NULL : request_form_str(eq ? eq + 1 : piece + plen, vlen, buf);
             int rc = -1;
