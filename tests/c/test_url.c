@@ -285,8 +285,8 @@ test_plain_checks(void)
                     plain &= c < 0x80 && c != '%' && c != '+';
                 }
                 const char *in = jp_guarded_copy(&guard, buf, len);
-                CHECK(jp_is_ascii(in, len) == ascii, "is_ascii len %zu, 0x%02x at %zu", len,
-                      odd[k], at);
+                CHECK(jp_is_ascii(in, len) == ascii, "is_ascii len %zu, 0x%02x at %zu", len, odd[k],
+                      at);
                 CHECK(jp_form_is_plain(in, len) == plain, "form_is_plain len %zu, 0x%02x at %zu",
                       len, odd[k], at);
                 if (plain) {

@@ -129,7 +129,7 @@ typedef struct router_matcher {
     uint64_t literal_lens; /* router_len_bit of every key in the table: a path whose bit is not
                             * set is no key, and is not hashed (most misses are such paths) */
     size_t max_pattern_segments; /* the most segments of a route with placeholders */
-    char *keys; /* the literal routes' decoded paths, one allocation */
+    char *keys;                  /* the literal routes' decoded paths, one allocation */
 
     unsigned char *allow_seen; /* scratch: one flag per method while an Allow line is built */
     char *allow_scratch;       /* scratch: room for the longest possible Allow line */
