@@ -299,6 +299,29 @@ test_plain_checks(void)
     }
 }
 
+/* jp_url_equal against memcmp: every length up to 40, a difference at every position (and
+ * none), both inputs flush against unreadable pages. */
+static void
+test_url_equal(void)
+{
+    static jp_guard other;
+    jp_guard_open(&other, 4096);
+    char a[40], b[40];
+    for (size_t len = 0; len <= sizeof(a); len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t i = 0; i < len; i++)
+                a[i] = b[i] = (char)('a' + i % 26);
+            if (at < len)
+                b[at] ^= 0x20;
+            const char *x = jp_guarded_copy(&guard, a, len);
+            const char *y = jp_guarded_copy(&other, b, len);
+            int want = at == len;
+            CHECK(jp_url_equal(x, y, len) == want, "url_equal len %zu, differing at %zu", len, at);
+        }
+    }
+    jp_guard_close(&other);
+}
+
 int
 main(void)
 {
@@ -311,6 +334,7 @@ main(void)
     test_split();
     test_form_decode();
     test_plain_checks();
+    test_url_equal();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_url");
 }

@@ -537,7 +537,7 @@ request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
                   (JP_QUERY_NAMES - 1);
     PyObject *cached = st->query_names[slot];
     if (cached != NULL && (size_t)PyUnicode_GET_LENGTH(cached) == len &&
-        memcmp(PyUnicode_1BYTE_DATA(cached), piece, len) == 0)
+        jp_url_equal((const char *)PyUnicode_1BYTE_DATA(cached), piece, len))
         return Py_NewRef(cached);
     PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
     if (s == NULL)

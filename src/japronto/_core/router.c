@@ -85,6 +85,7 @@ typedef struct router_route {
     int any_method;           /* methods was None */
     size_t n_methods;         /* ids into the matcher's method table, ascending, distinct */
     uint32_t *methods;        /* points into router_matcher.method_ids */
+    uint64_t method_bits;     /* bit i set for each id i < 64 in methods: the usual check */
     size_t n_segments;        /* >= 1 */
     router_segment *segments; /* points into router_matcher.segments */
     size_t n_placeholders;
@@ -164,58 +165,18 @@ typedef struct router_path {
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
-/* Short byte strings (paths, methods, literal segments) compared inline: a call to memcmp
- * costs more than the comparison itself at these lengths. Whole words, then one word (or half,
- * or quarter word) ending at the end, overlapping bytes already compared: no byte loop. */
-static inline int
-router_bytes_equal(const char *a, const char *b, size_t n)
-{
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            uint64_t x, y;
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y)
-                return 0;
-        }
-        uint64_t x, y;
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        uint32_t x0, y0, x1, y1;
-        memcpy(&x0, a, 4);
-        memcpy(&y0, b, 4);
-        memcpy(&x1, a + n - 4, 4);
-        memcpy(&y1, b + n - 4, 4);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    if (n >= 2) {
-        uint16_t x0, y0, x1, y1;
-        memcpy(&x0, a, 2);
-        memcpy(&y0, b, 2);
-        memcpy(&x1, a + n - 2, 2);
-        memcpy(&y1, b + n - 2, 2);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    return n == 0 || *a == *b;
-}
-
 /* The offset of the first '/' in path[at..len), or len. Values of placeholders are scanned a
- * word at a time (SWAR: a byte of x ^ "////////" is zero where x has a '/'; the classic test
- * finds the lowest such byte exactly, which on a little-endian machine is the first). */
+ * word at a time (a byte of x ^ "////////" is zero where x has a '/'; the lowest flagged byte
+ * is exact, and on a little-endian machine it is the first). */
 static inline size_t
 router_find_slash(const char *path, size_t at, size_t len)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const uint64_t slashes = '/' * ones;
+    const uint64_t slashes = '/' * JP_URL_ONES;
     for (; len - at >= 8; at += 8) {
         uint64_t x;
         memcpy(&x, path + at, 8);
-        x ^= slashes;
-        uint64_t z = (x - ones) & ~x & highs;
+        uint64_t z = jp_url_zero_byte(x ^ slashes);
         if (z)
             return at + ((size_t)__builtin_ctzll(z) >> 3);
     }
@@ -225,8 +186,7 @@ router_find_slash(const char *path, size_t at, size_t len)
         size_t skip = 8 - (len - at);
         uint64_t x;
         memcpy(&x, path + len - 8, 8);
-        x = (x ^ slashes) | ((1ULL << (8 * skip)) - 1);
-        uint64_t z = (x - ones) & ~x & highs;
+        uint64_t z = jp_url_zero_byte((x ^ slashes) | ((1ULL << (8 * skip)) - 1));
         return z ? len - 8 + ((size_t)__builtin_ctzll(z) >> 3) : len;
     }
 #endif
@@ -316,14 +276,14 @@ router_method_id(const router_matcher *self, const char *method, size_t method_l
 {
     for (size_t i = 0; i < self->n_methods; i++) {
         const jp_url_slice *m = &self->methods[i];
-        if (m->len == method_len && router_bytes_equal(m->ptr, method, method_len))
+        if (m->len == method_len && jp_url_equal(m->ptr, method, method_len))
             return (int32_t)i;
     }
     return ROUTER_MID_NONE;
 }
 
 /* Whether r takes the request's method; *mid caches the method's id across routes. */
-static int
+static inline int
 router_route_allows(const router_matcher *self, const router_route *r, const char *method,
                     size_t method_len, int32_t *mid)
 {
@@ -333,6 +293,8 @@ router_route_allows(const router_matcher *self, const router_route *r, const cha
         *mid = router_method_id(self, method, method_len);
     if (*mid < 0)
         return 0;
+    if (*mid < 64)
+        return (int)((r->method_bits >> *mid) & 1);
     for (size_t i = 0; i < r->n_methods; i++)
         if (r->methods[i] == (uint32_t)*mid)
             return 1;
@@ -597,7 +559,7 @@ router_route_matches_raw(const router_route *r, const char *path, size_t len, jp
             return 0; /* the path has fewer segments */
         const router_segment *s = &r->segments[i];
         size_t start = ++at;
-        if (len - at < s->len || !router_bytes_equal(path + at, s->text, s->len))
+        if (len - at < s->len || !jp_url_equal(path + at, s->text, s->len))
             return 0;
         at += s->len;
         if (s->name == NULL) {
@@ -744,8 +706,8 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
      * endpoint, or a pipeline of them) is the same decision, found without hashing. */
     const router_route *memo = self->memo_route;
     if (memo != NULL && path_len == self->memo_path_len && method_len == self->memo_method_len &&
-        router_bytes_equal(path, self->memo_path, path_len) &&
-        router_bytes_equal(method, self->memo_method, method_len)) {
+        jp_url_equal(path, self->memo_path, path_len) &&
+        jp_url_equal(method, self->memo_method, method_len)) {
         out->route = memo->route;
         out->handler = memo->handler;
         out->match_dict = NULL;
@@ -938,6 +900,9 @@ router_build_routes(router_matcher *self, size_t n_segments, size_t n_methods)
             r->n_methods = u;
         }
         mid_at += r->n_methods;
+        for (size_t j = 0; j < r->n_methods; j++)
+            if (r->methods[j] < 64)
+                r->method_bits |= (uint64_t)1 << r->methods[j];
 
         PyObject *segments = PyTuple_GET_ITEM(item, 4);
         r->segments = &self->segments[seg_at];

@@ -7,7 +7,6 @@
  */
 #include "url.h"
 
-#include <stdint.h>
 #include <string.h>
 
 /* The value of one hex digit, or -1. */
@@ -89,86 +88,6 @@ jp_form_decode(char *dst, const char *src, size_t len)
         dst[o++] = c;
     }
     return o;
-}
-
-/* Word-at-a-time tests (SWAR): whether any byte of x is zero, exactly (the classic formula
- * can mark the wrong byte after a true zero, but never reports a zero that is not there). */
-#define URL_ONES 0x0101010101010101ULL
-#define URL_HIGHS 0x8080808080808080ULL
-
-static inline uint64_t
-url_zero_byte(uint64_t x)
-{
-    return (x - URL_ONES) & ~x & URL_HIGHS;
-}
-
-static inline uint64_t
-url_load8(const char *s)
-{
-    uint64_t x;
-    memcpy(&x, s, 8);
-    return x;
-}
-
-/* The bytes looked for by jp_is_ascii (form == 0) and jp_form_is_plain (form == 1), in one
- * word: the high bit, plus '%' and '+' for form data. */
-static inline uint64_t
-url_word_flags(uint64_t x, int form)
-{
-    uint64_t f = x & URL_HIGHS;
-    if (form)
-        f |= url_zero_byte(x ^ ('%' * URL_ONES)) | url_zero_byte(x ^ ('+' * URL_ONES));
-    return f;
-}
-
-/* The bytes of s[0..len), len < 8, gathered into one word with zero bytes for the rest (in an
- * order that does not matter: the checks ask whether any byte is one of a few, and a zero byte
- * is none of them). Two overlapping loads instead of a byte loop. */
-static inline uint64_t
-url_load_short(const char *s, size_t len)
-{
-    if (len >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + len - 4, 4);
-        return a | (uint64_t)b << 32;
-    }
-    if (len >= 2) {
-        uint16_t a, b;
-        memcpy(&a, s, 2);
-        memcpy(&b, s + len - 2, 2);
-        return a | (uint64_t)b << 16;
-    }
-    return len ? (unsigned char)s[0] : 0;
-}
-
-/* Most names, values and segments are a few bytes long: words for the bulk, and for the last
- * bytes one more word ending at the end (overlapping bytes already checked, which is harmless);
- * a string shorter than a word is one word made of two overlapping loads. No byte loop. */
-static inline int
-url_check(const char *s, size_t len, int form)
-{
-    if (len < 8)
-        return url_word_flags(url_load_short(s, len), form) == 0;
-    uint64_t f = 0;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8)
-        f |= url_word_flags(url_load8(s + i), form);
-    if (i < len)
-        f |= url_word_flags(url_load8(s + len - 8), form);
-    return f == 0;
-}
-
-int
-jp_is_ascii(const char *s, size_t len)
-{
-    return url_check(s, len, 0);
-}
-
-int
-jp_form_is_plain(const char *s, size_t len)
-{
-    return url_check(s, len, 1);
 }
 
 size_t
