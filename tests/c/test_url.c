@@ -322,6 +322,48 @@ test_url_equal(void)
     jp_guard_close(&other);
 }
 
+/* jp_url_find against a byte loop: every buffer length up to 40, every start, the byte looked
+ * for at every position or nowhere, with the byte and its neighbours ('.', '0': one off '/')
+ * before the start too, which must not be found; the buffer flush against an unreadable page.
+ * jp_url_copy: every length up to 40 copies exactly n bytes and writes nothing after them. */
+static void
+test_find_and_copy(void)
+{
+    char buf[40];
+    static const char seps[] = {'/', '&', '='};
+    for (size_t k = 0; k < sizeof(seps); k++) {
+        char c = seps[k];
+        for (size_t len = 0; len <= sizeof(buf); len++) {
+            for (size_t at = 0; at <= len; at++) {
+                for (size_t where = 0; where <= len; where++) {
+                    for (size_t i = 0; i < len; i++)
+                        buf[i] = i < at ? (i % 3 == 0 ? c : (char)(c - 1)) : (char)(c + 1);
+                    if (where < len && where >= at)
+                        buf[where] = c;
+                    size_t want = at;
+                    while (want < len && buf[want] != c)
+                        want++;
+                    const char *in = jp_guarded_copy(&guard, buf, len);
+                    size_t got = jp_url_find(in, at, len, c);
+                    CHECK(got == want, "find '%c' len %zu from %zu: %zu, want %zu", c, len, at, got,
+                          want);
+                }
+            }
+        }
+    }
+    for (size_t n = 0; n <= sizeof(buf); n++) {
+        char src[40], dst[48];
+        for (size_t i = 0; i < n; i++)
+            src[i] = (char)('A' + i);
+        memset(dst, '#', sizeof(dst));
+        const char *in = jp_guarded_copy(&guard, src, n);
+        jp_url_copy(dst, in, n);
+        CHECK(memcmp(dst, src, n) == 0, "copy %zu bytes", n);
+        for (size_t i = n; i < sizeof(dst); i++)
+            CHECK(dst[i] == '#', "copy %zu bytes wrote at %zu", n, i);
+    }
+}
+
 int
 main(void)
 {
@@ -335,6 +377,7 @@ main(void)
     test_form_decode();
     test_plain_checks();
     test_url_equal();
+    test_find_and_copy();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_url");
 }

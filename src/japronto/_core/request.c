@@ -515,7 +515,7 @@ request_form_str(const char *piece, size_t len, char *buf)
     if (len > 1 && jp_form_is_plain(piece, len)) {
         PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
         if (s != NULL)
-            memcpy(PyUnicode_1BYTE_DATA(s), piece, len);
+            jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
         return s;
     }
     return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, len), "replace");
@@ -542,7 +542,7 @@ request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
     PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
     if (s == NULL)
         return NULL;
-    memcpy(PyUnicode_1BYTE_DATA(s), piece, len);
+    jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
     (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
     Py_XSETREF(st->query_names[slot], Py_NewRef(s));
     return s;
@@ -572,12 +572,12 @@ request_query_parse(request *self, int as_dict)
     }
     size_t i = 0;
     while (i < n) {
-        const char *amp = memchr(q + i, '&', n - i);
-        size_t end = amp ? (size_t)(amp - q) : n;
+        size_t end = jp_url_find(q, i, n, '&');
         if (end > i) {
             const char *piece = q + i;
             size_t plen = end - i;
-            const char *eq = memchr(piece, '=', plen);
+            size_t at_eq = jp_url_find(q, i, end, '=');
+            const char *eq = at_eq < end ? q + at_eq : NULL;
             size_t nlen = eq ? (size_t)(eq - piece) : plen;
             size_t vlen = eq ? plen - nlen - 1 : 0;
             PyObject *name = request_query_name(self->st, piece, nlen, buf);

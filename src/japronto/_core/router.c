@@ -165,36 +165,6 @@ typedef struct router_path {
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
-/* The offset of the first '/' in path[at..len), or len. Values of placeholders are scanned a
- * word at a time (a byte of x ^ "////////" is zero where x has a '/'; the lowest flagged byte
- * is exact, and on a little-endian machine it is the first). */
-static inline size_t
-router_find_slash(const char *path, size_t at, size_t len)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t slashes = '/' * JP_URL_ONES;
-    for (; len - at >= 8; at += 8) {
-        uint64_t x;
-        memcpy(&x, path + at, 8);
-        uint64_t z = jp_url_zero_byte(x ^ slashes);
-        if (z)
-            return at + ((size_t)__builtin_ctzll(z) >> 3);
-    }
-    if (at < len && len >= 8) {
-        /* The last word of the path; its bytes before at (already scanned, or before the
-         * value) are made non-zero so that they neither match nor disturb the test. */
-        size_t skip = 8 - (len - at);
-        uint64_t x;
-        memcpy(&x, path + len - 8, 8);
-        uint64_t z = jp_url_zero_byte((x ^ slashes) | ((1ULL << (8 * skip)) - 1));
-        return z ? len - 8 + ((size_t)__builtin_ctzll(z) >> 3) : len;
-    }
-#endif
-    while (at < len && path[at] != '/')
-        at++;
-    return at;
-}
-
 /* FNV-1a over 8-byte words (the last word, when the length is not a multiple of 8, overlaps
  * the one before it; a path shorter than a word goes byte by byte), with the length mixed in
  * first. Paths are short, so a simple hash costs less than a fancy one, and a word at a time
@@ -471,7 +441,7 @@ router_value_str(const char *p, size_t n)
     if (n > 1 && jp_is_ascii(p, n)) {
         PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
         if (s != NULL)
-            memcpy(PyUnicode_1BYTE_DATA(s), p, n);
+            jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), p, n);
         return s;
     }
     return PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, "surrogateescape");
@@ -567,7 +537,7 @@ router_route_matches_raw(const router_route *r, const char *path, size_t len, jp
                 return 0; /* the segment is longer than the literal */
             continue;
         }
-        size_t end = router_find_slash(path, at, len);
+        size_t end = jp_url_find(path, at, len, '/');
         if (end == at)
             return 0; /* a placeholder's value must not be empty */
         segs[i].ptr = path + start;

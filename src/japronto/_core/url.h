@@ -168,4 +168,64 @@ jp_url_equal(const char *a, const char *b, size_t n)
     return n == 0 || *a == *b;
 }
 
+/* The offset of the first byte c in s[at..len), or len; s[0..at) must be readable too (it is
+ * the piece's own buffer before it). Whole words first; the lowest flagged byte of the zero
+ * test is exact, and on a little-endian machine it is the first. The rest of a long piece is
+ * one word ending at the end, its bytes before at made non-zero so that they neither match
+ * nor disturb the test; a piece in fewer than 8 bytes of buffer goes byte by byte. */
+static inline size_t
+jp_url_find(const char *s, size_t at, size_t len, char c)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t pattern = (unsigned char)c * JP_URL_ONES;
+    for (; len - at >= 8; at += 8) {
+        uint64_t x;
+        memcpy(&x, s + at, 8);
+        uint64_t z = jp_url_zero_byte(x ^ pattern);
+        if (z)
+            return at + ((size_t)__builtin_ctzll(z) >> 3);
+    }
+    if (at < len && len >= 8) {
+        size_t skip = 8 - (len - at);
+        uint64_t x;
+        memcpy(&x, s + len - 8, 8);
+        uint64_t z = jp_url_zero_byte((x ^ pattern) | ((1ULL << (8 * skip)) - 1));
+        return z ? len - 8 + ((size_t)__builtin_ctzll(z) >> 3) : len;
+    }
+#endif
+    while (at < len && s[at] != c)
+        at++;
+    return at;
+}
+
+/* Copies n bytes from src to dst (not overlapping) and writes nothing beyond dst[n): short
+ * pieces with two overlapping loads and stores, longer ones with memcpy. */
+static inline void
+jp_url_copy(char *dst, const char *src, size_t n)
+{
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n >= 2) {
+        uint16_t a, b;
+        memcpy(&a, src, 2);
+        memcpy(&b, src + n - 2, 2);
+        memcpy(dst, &a, 2);
+        memcpy(dst + n - 2, &b, 2);
+    } else if (n) {
+        *dst = *src;
+    }
+}
+
 #endif /* JP_URL_H */
