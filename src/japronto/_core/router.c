@@ -28,10 +28,16 @@
  *     decoded form and is looked up as is: no copy, no split, no allocation, no Python call.
  *     Each table entry holds, precomputed, every route (literal or with placeholders) that
  *     matches that path, in registration order, and the Allow line for when none takes the
- *     method: a hit is final.
- *   - only on a miss are the routes with placeholders tried, in registration order, against the
- *     split (and, with escapes, decoded) path; a route with another segment count is skipped
- *     at once. A match_dict is made only for the route that wins.
+ *     method: a hit is final. A path whose length no key has (a bit set of key lengths) is not
+ *     even hashed, and the hash takes a word at a time.
+ *   - only on a miss are the routes with placeholders tried, in registration order. A path
+ *     without a valid escape is matched raw, each route walking its bytes once
+ *     (router_route_matches_raw: no split into an array first, values found a word at a time);
+ *     a path with escapes is split and decoded, and a route with another segment count is
+ *     skipped at once. A match_dict is made only for the route that wins: its keys are the
+ *     placeholder names (interned by router.py, so a handler's m["id"] finds them by identity,
+ *     and their hash is computed once), and an ASCII value is copied into its str instead of
+ *     going through the UTF-8 decoder.
  *   - a path with escapes is decoded segment by segment into a stack buffer (heap only beyond
  *     ROUTER_STACK_PATH bytes or ROUTER_STACK_SEGMENTS segments); if a decoded segment holds a
  *     '/', no literal route can match it and the table is skipped.
