@@ -363,6 +363,55 @@ def test_long_and_deep_paths():
     assert m.match("GET", "/" + "/".join("x" for _ in range(1000))) is None
 
 
+@pytest.mark.parametrize("prefix", ["", "p", "abcdefghi"])
+def test_placeholder_values_of_every_length(prefix):
+    # Values are scanned for the next '/' a word at a time: every length and alignment, with
+    # '.' (one off '/') and a byte above 0x80 around the separator.
+    _, m = compiled("/{x}", "/a/{x}/", "/a/{x}/b", "/" + prefix + "{y}/{z}")
+    for n in range(1, 41):
+        for fill in (".", "0", "\xe9", ".0"):
+            value = (fill * n)[:n] if fill != "\xe9" else "\xe9" * n
+            raw = value.encode("utf-8")
+            assert found(m, "GET", b"/" + raw) == ("/{x}", {"x": value})
+            assert found(m, "GET", b"/a/" + raw + b"/") == ("/a/{x}/", {"x": value})
+            assert found(m, "GET", b"/a/" + raw + b"/b") == ("/a/{x}/b", {"x": value})
+            path = b"/" + prefix.encode() + raw + b"/" + raw
+            assert found(m, "GET", path) == ("/" + prefix + "{y}/{z}", {"y": value, "z": value})
+            assert m.match("GET", b"/a/" + raw + b"/c/") is None
+
+
+def test_same_placeholder_names_on_different_routes():
+    # Names are interned, so every route's key is the one object a handler's constant is.
+    _, m = compiled("/u/{id}", "/v/{id}/{slug}", "/w-{id}")
+    for path, pattern, want in [
+        ("/u/7", "/u/{id}", {"id": "7"}),
+        ("/v/8/x", "/v/{id}/{slug}", {"id": "8", "slug": "x"}),
+        ("/w-9", "/w-{id}", {"id": "9"}),
+        ("/u/12345678901", "/u/{id}", {"id": "12345678901"}),
+    ]:
+        assert found(m, "GET", path) == (pattern, want)
+        keys = list(m.match("GET", path)[1])
+        assert keys[0] is sys.intern("id")
+
+
+def test_long_and_deep_paths_against_short_patterns():
+    # Routes with placeholders of at most 32 segments are matched on the raw path, unsplit:
+    # paths deeper or longer than the stack buffers must be decided the same.
+    _, m = compiled("/a/{x}", "/a/{x}/b", "/{p}/{q}/{r}", "/lit")
+    assert m.match("GET", "/" + "/".join("x" for _ in range(1000))) is None
+    assert m.match("GET", "/a/" + "/".join("x" for _ in range(40))) is None
+    long_value = "v" * 3000
+    assert found(m, "GET", "/a/" + long_value) == ("/a/{x}", {"x": long_value})
+    assert found(m, "GET", "/a/" + long_value + "/b") == ("/a/{x}/b", {"x": long_value})
+    assert found(m, "GET", "/a/" + long_value + "/c") == (
+        "/{p}/{q}/{r}",
+        {"p": "a", "q": long_value, "r": "c"},
+    )
+    assert m.match("GET", "/a/" + long_value + "/") is None
+    assert m.match("GET", "/a//b") is None  # an empty value never matches
+    assert found(m, "GET", "/lit") == ("/lit", {})
+
+
 # --- validation ------------------------------------------------------------------------------
 
 
@@ -668,7 +717,14 @@ def request_paths(draw, specs):
         for text, name in segments:
             data = text.encode("utf-8")
             if name is not None:
-                data += draw(st.sampled_from([b"v", b"\xc3\xa9", b"/", b"\xff", b"", b"%"]))
+                # Values of a word or more too (the matcher checks them for ASCII a word at a
+                # time), with a non-ASCII byte at the end or not.
+                data += draw(
+                    st.sampled_from(
+                        [b"v", b"\xc3\xa9", b"/", b"\xff", b"", b"%", b"12345678", b"hello-world"]
+                        + [b"hello-world\xc3\xa9", b"0123456\xff", b"long-" * 5]
+                    )
+                )
             parts.append(encode_segment(draw, data))
         if draw(st.integers(0, 9)) == 0:
             parts.append(b"")  # a trailing slash

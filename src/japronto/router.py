@@ -33,6 +33,7 @@ Pattern rules (the decisions are recorded here because users meet them):
 
 import functools
 import inspect
+import sys
 
 __all__ = ["Route", "RouteNotFoundException", "Router"]
 
@@ -69,7 +70,9 @@ def _parse_segment(pattern, text):
                     f"placeholder {{{name}}} must end its path segment (be followed by '/' or "
                     f"the end of the pattern) in {pattern!r}"
                 )
-            return "".join(out), name
+            # Interned: the handler's m["name"] (a constant, interned by the compiler) then
+            # finds the key of match_dict by identity, without comparing the characters.
+            return "".join(out), sys.intern(name)
         if c == "}":
             if text.startswith("}}", i):
                 out.append("}")

@@ -264,6 +264,106 @@ test_form_decode(void)
     check_form("%+1", "% 1");
 }
 
+/* The plain-byte checks against a byte loop, for every length up to 40 (the word and tail
+ * paths, and the byte loop below a word) and the offending byte at every position, each input
+ * flush against the unreadable page. */
+static void
+test_plain_checks(void)
+{
+    static const unsigned char odd[] = {'%', '+', 0x80, 0xC3, 0xFF, 0x7F, 0x00, 'a'};
+    char buf[40];
+    for (size_t len = 0; len <= sizeof(buf); len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t k = 0; k < sizeof(odd); k++) {
+                memset(buf, 'x', len);
+                if (at < len)
+                    buf[at] = (char)odd[k];
+                int ascii = 1, plain = 1;
+                for (size_t i = 0; i < len; i++) {
+                    unsigned char c = (unsigned char)buf[i];
+                    ascii &= c < 0x80;
+                    plain &= c < 0x80 && c != '%' && c != '+';
+                }
+                const char *in = jp_guarded_copy(&guard, buf, len);
+                CHECK(jp_is_ascii(in, len) == ascii, "is_ascii len %zu, 0x%02x at %zu", len, odd[k],
+                      at);
+                CHECK(jp_form_is_plain(in, len) == plain, "form_is_plain len %zu, 0x%02x at %zu",
+                      len, odd[k], at);
+                if (plain) {
+                    char out[40];
+                    CHECK(jp_form_decode(out, in, len) == len && memcmp(out, in, len) == 0,
+                          "a plain piece decodes to itself");
+                }
+            }
+        }
+    }
+}
+
+/* jp_url_equal against memcmp: every length up to 40, a difference at every position (and
+ * none), both inputs flush against unreadable pages. */
+static void
+test_url_equal(void)
+{
+    static jp_guard other;
+    jp_guard_open(&other, 4096);
+    char a[40], b[40];
+    for (size_t len = 0; len <= sizeof(a); len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t i = 0; i < len; i++)
+                a[i] = b[i] = (char)('a' + i % 26);
+            if (at < len)
+                b[at] ^= 0x20;
+            const char *x = jp_guarded_copy(&guard, a, len);
+            const char *y = jp_guarded_copy(&other, b, len);
+            int want = at == len;
+            CHECK(jp_url_equal(x, y, len) == want, "url_equal len %zu, differing at %zu", len, at);
+        }
+    }
+    jp_guard_close(&other);
+}
+
+/* jp_url_find against a byte loop: every buffer length up to 40, every start, the byte looked
+ * for at every position or nowhere, with the byte and its neighbours ('.', '0': one off '/')
+ * before the start too, which must not be found; the buffer flush against an unreadable page.
+ * jp_url_copy: every length up to 40 copies exactly n bytes and writes nothing after them. */
+static void
+test_find_and_copy(void)
+{
+    char buf[40];
+    static const char seps[] = {'/', '&', '='};
+    for (size_t k = 0; k < sizeof(seps); k++) {
+        char c = seps[k];
+        for (size_t len = 0; len <= sizeof(buf); len++) {
+            for (size_t at = 0; at <= len; at++) {
+                for (size_t where = 0; where <= len; where++) {
+                    for (size_t i = 0; i < len; i++)
+                        buf[i] = i < at ? (i % 3 == 0 ? c : (char)(c - 1)) : (char)(c + 1);
+                    if (where < len && where >= at)
+                        buf[where] = c;
+                    size_t want = at;
+                    while (want < len && buf[want] != c)
+                        want++;
+                    const char *in = jp_guarded_copy(&guard, buf, len);
+                    size_t got = jp_url_find(in, at, len, c);
+                    CHECK(got == want, "find '%c' len %zu from %zu: %zu, want %zu", c, len, at, got,
+                          want);
+                }
+            }
+        }
+    }
+    for (size_t n = 0; n <= sizeof(buf); n++) {
+        char src[40], dst[48];
+        for (size_t i = 0; i < n; i++)
+            src[i] = (char)('A' + i);
+        memset(dst, '#', sizeof(dst));
+        const char *in = jp_guarded_copy(&guard, src, n);
+        jp_url_copy(dst, in, n);
+        CHECK(memcmp(dst, src, n) == 0, "copy %zu bytes", n);
+        for (size_t i = n; i < sizeof(dst); i++)
+            CHECK(dst[i] == '#', "copy %zu bytes wrote at %zu", n, i);
+    }
+}
+
 int
 main(void)
 {
@@ -275,6 +375,9 @@ main(void)
     test_find_escape();
     test_split();
     test_form_decode();
+    test_plain_checks();
+    test_url_equal();
+    test_find_and_copy();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_url");
 }

@@ -131,6 +131,33 @@ def test_placeholders_fill_match_dict(routes):
         assert c.response().status == 404
 
 
+def test_match_dict_values_plain_escaped_and_not_utf8(routes):
+    # Plain ASCII values are copied, others decoded (UTF-8, surrogateescape): the same str
+    # either way, on one connection, pipelined, with routes sharing placeholder names.
+    cases = [
+        ("/user/1/post/x", {"id": "1", "pid": "x"}),
+        ("/user/12345678901234567/post/hello-world-and-more", None),
+        ("/user/%31%32/post/a%2Fb", {"id": "12", "pid": "a/b"}),
+        ("/user/%C3%A9t%C3%A9/post/caf%C3%A9-long-value", {"id": "été", "pid": "café-long-value"}),
+        ("/user/%FF/post/ok%FE", {"id": "\udcff", "pid": "ok\udcfe"}),
+        ("/user/a+b/post/100%25/", None),  # a trailing slash: another path, 404
+        ("/user/a+b/post/100%", {"id": "a+b", "pid": "100%"}),  # '+' is no space in a path
+        ("/user/9/post/9", {"id": "9", "pid": "9"}),
+    ]
+    with routes.conn() as c:
+        c.send(b"".join(build_request("GET", target) for target, _ in cases))
+        got = c.responses(len(cases))
+    for (target, want), r in zip(cases, got):
+        if target.endswith("/"):
+            assert r.status == 404, target
+            continue
+        assert r.status == 200, (target, r)
+        if want is None:
+            parts = target.split("/")
+            want = {"id": parts[2], "pid": parts[4]}
+        assert r.json() == want, target
+
+
 def test_literal_braces_and_more_than_ten_placeholders(routes):
     with routes.conn() as c:
         assert get_json(c, "/brace/%7Bx%7D/val") == {"v": "val"}

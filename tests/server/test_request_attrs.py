@@ -59,6 +59,44 @@ def test_query_all_matches_parse_qsl(attrs_app, pairs):
     assert [tuple(p) for p in got["query_all"]] == parse_qsl(qs, keep_blank_values=True)
 
 
+# Names up to and beyond the 32 bytes the server keeps made, sharing length, first and last
+# byte (so that they meet in its small cache of names), escaped or not.
+NAMES = st.sampled_from(
+    ["a", "ab", "acb", "adb", "fields", "x" * 32, "x" * 33, "é", "a b", "a+b", "k%", "%41b"]
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pairs=st.lists(st.tuples(NAMES, SAFE), max_size=6), raw=st.booleans())
+def test_query_dict_matches_parse_qsl(attrs_app, pairs, raw):
+    # query is dict(query_all): the first place and the last value of a repeated name.
+    quote_name = (lambda k: k.replace(" ", "+")) if raw else (lambda k: quote(k, safe=""))
+    qs = "&".join(
+        quote_name(k) + "=" + quote(v, safe="") for k, v in pairs if k.isascii() or not raw
+    )
+    got = ask(attrs_app, target="/?" + qs)
+    want = dict(parse_qsl(qs, keep_blank_values=True))
+    assert list(got["query"].items()) == list(want.items())
+    assert [tuple(p) for p in got["query_all"]] == parse_qsl(qs, keep_blank_values=True)
+
+
+def test_query_names_on_one_connection(attrs_app):
+    # Many names, more than the server's cache holds, some colliding in it, pipelined on one
+    # connection: each request sees exactly its own names and values.
+    targets = [f"/?name{i}=v{i}&acb={i}&adb=x{i}&name{i}=w" for i in range(40)]
+    targets += ["/?fields=a,b", "/?fields=a%2Cb&fields=c", "/?f%69elds=1", "/?fields", "/?=x&y="]
+    with attrs_app.conn() as c:
+        c.send(b"".join(build_request("GET", t) for t in targets))
+        got = c.responses(len(targets))
+    for t, r in zip(targets, got):
+        assert r.status == 200, r
+        qs = t.split("?", 1)[1]
+        want = dict(parse_qsl(qs, keep_blank_values=True))
+        assert list(r.json()["query"].items()) == list(want.items()), t
+
+
 def test_text_json_and_content_type(attrs_app):
     got = ask(
         attrs_app,

@@ -172,6 +172,8 @@ module_clear(PyObject *module)
     jp_response_freelist_clear(st);
     jp_protocol_pools_clear(st);
     jp_buffer_free(&st->json_scratch);
+    for (int i = 0; i < JP_QUERY_NAMES; i++)
+        Py_CLEAR(st->query_names[i]);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);

@@ -10,7 +10,8 @@
  * that parse something (query, text, json, form, files, cookies, hostname, ...) are computed by
  * Python functions (japronto.request_helpers) and kept in one dict, `derived`, keyed by the
  * function: one pointer in the struct for all of them keeps a Request under pymalloc's limit,
- * and a handler that reads none of them pays nothing.
+ * and a handler that reads none of them pays nothing. `query`, the one read most, is parsed in
+ * C and has a slot of its own, so that reading it costs no `derived` dict.
  *
  * Invariants:
  *   - base points at head.head_len bytes of head followed, for a Content-Length body, by
@@ -60,6 +61,7 @@ typedef struct request {
     PyObject *extra;
     PyObject *done_callbacks; /* list, or NULL */
     PyObject *derived;        /* dict {request_helpers function: its result}, or NULL */
+    PyObject *query;          /* request.query, the dict, or NULL */
 } request;
 
 #define REQUEST(op) ((request *)(op))
@@ -81,7 +83,7 @@ request_fill(request *self, const char *base, const jp_request_head *head, size_
     self->route = Py_XNewRef(route);
     self->match_dict = match_dict;
     self->method = self->path = self->query_string = self->headers = NULL;
-    self->body = self->extra = self->done_callbacks = self->derived = NULL;
+    self->body = self->extra = self->done_callbacks = self->derived = self->query = NULL;
     /* Borrowed until detach (see the invariants): most requests die in their dispatch. */
     self->hdrs = head->headers;
     self->hdrs_borrowed = 1;
@@ -163,10 +165,11 @@ request_recycle_fields(request *self)
 {
     Py_CLEAR(self->route);
     Py_CLEAR(self->match_dict);
-    /* A handler that read none of the lazy attributes (most) left all eight NULL: one test. */
+    /* A handler that read none of the lazy attributes (most) left all nine NULL: one test. */
     if (((uintptr_t)self->method | (uintptr_t)self->path | (uintptr_t)self->query_string |
          (uintptr_t)self->headers | (uintptr_t)self->body | (uintptr_t)self->extra |
-         (uintptr_t)self->done_callbacks | (uintptr_t)self->derived) != 0) {
+         (uintptr_t)self->done_callbacks | (uintptr_t)self->derived | (uintptr_t)self->query) !=
+        0) {
         Py_CLEAR(self->method);
         Py_CLEAR(self->path);
         Py_CLEAR(self->query_string);
@@ -175,6 +178,7 @@ request_recycle_fields(request *self)
         Py_CLEAR(self->extra);
         Py_CLEAR(self->done_callbacks);
         Py_CLEAR(self->derived);
+        Py_CLEAR(self->query);
     }
     if (!self->hdrs_borrowed)
         request_release_headers(self);
@@ -500,76 +504,119 @@ const char *const jp_request_helper_names[JP_RH_COUNT] = {
     [JP_RH_PORT] = "get_port",
 };
 
-/* query_all: every (name, value) of the query string, as
- * japronto.request_helpers.parse_urlencoded gives them (pieces split on '&', empty ones
- * skipped, name and value split at the first '=', each form-decoded, then UTF-8 with errors
- * replaced), computed here because routes with a query are common and the Python version costs
- * more than the rest of such a request. query is the dict of those pairs (the last value of
- * a repeated name wins). */
+/* The str of one name or value piece[0..len) of a query: form-decoded (url.h) into buf, which
+ * has room for len bytes, then read as UTF-8 with errors replaced. A plain piece (ASCII, no '%'
+ * and no '+': nearly all of them) is its own decoded form, and its str is made by copying the
+ * bytes, which gives the same str without the decoder's work. Pieces of 0 or 1 byte go to the
+ * decoder, which returns CPython's shared empty and one-character strings for them. */
 static PyObject *
-request_query_pairs(request *self)
+request_form_str(const char *piece, size_t len, char *buf)
 {
-    PyObject *pairs = PyList_New(0);
-    if (pairs == NULL || !(self->head.flags & JP_HEAD_HAS_QUERY))
-        return pairs;
+    if (len > 1 && jp_form_is_plain(piece, len)) {
+        PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
+        if (s != NULL)
+            jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
+        return s;
+    }
+    return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, len), "replace");
+}
+
+/* A query name's str: as request_form_str, but a plain name of up to JP_QUERY_NAME_MAX bytes
+ * is looked up first in the module's cache of recent names (one entry per hash slot, the
+ * newest wins) and made, hashed and cached on a miss. An app reads the same few names again
+ * and again, and a hit costs a compare instead of a new str, its hash (SipHash, computed when
+ * the name goes into the dict) and its deallocation. Sharing one str among requests is
+ * invisible to them: a str is immutable, and equal names compare equal whatever their
+ * identity. The cache is bounded, and its strings are ASCII names of a few bytes. */
+static PyObject *
+request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
+{
+    if (len < 2 || len > JP_QUERY_NAME_MAX || !jp_form_is_plain(piece, len))
+        return request_form_str(piece, len, buf);
+    size_t slot = (len * 31 + (unsigned char)piece[0] * 7 + (unsigned char)piece[len - 1]) &
+                  (JP_QUERY_NAMES - 1);
+    PyObject *cached = st->query_names[slot];
+    if (cached != NULL && (size_t)PyUnicode_GET_LENGTH(cached) == len &&
+        jp_url_equal((const char *)PyUnicode_1BYTE_DATA(cached), piece, len))
+        return Py_NewRef(cached);
+    PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
+    if (s == NULL)
+        return NULL;
+    jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
+    (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
+    Py_XSETREF(st->query_names[slot], Py_NewRef(s));
+    return s;
+}
+
+/* The query string parsed as japronto.request_helpers.parse_urlencoded parses it (pieces split
+ * on '&', empty ones skipped, name and value split at the first '=', each form-decoded, then
+ * UTF-8 with errors replaced), computed here because routes with a query are common and the
+ * Python version costs more than the rest of such a request. as_dict 0 gives query_all, the
+ * list of (name, value) tuples in order; as_dict 1 gives query, the dict those pairs make (a
+ * repeated name keeps its first place and gets its last value, as dict(pairs) does), built
+ * directly, without the list. New reference, or NULL with an exception set. Runs no Python
+ * code beyond what allocating may (the keys are exact str). */
+static PyObject *
+request_query_parse(request *self, int as_dict)
+{
+    PyObject *out = as_dict ? PyDict_New() : PyList_New(0);
+    if (out == NULL || !(self->head.flags & JP_HEAD_HAS_QUERY))
+        return out;
     const char *q = self->base + self->head.query.off;
     size_t n = self->head.query.len;
     char small[256];
     char *buf = n <= sizeof(small) ? small : PyMem_Malloc(n);
     if (buf == NULL) {
-        Py_DECREF(pairs);
+        Py_DECREF(out);
         return PyErr_NoMemory();
     }
     size_t i = 0;
     while (i < n) {
-        const char *amp = memchr(q + i, '&', n - i);
-        size_t end = amp ? (size_t)(amp - q) : n;
+        size_t end = jp_url_find(q, i, n, '&');
         if (end > i) {
             const char *piece = q + i;
             size_t plen = end - i;
-            const char *eq = memchr(piece, '=', plen);
+            size_t at_eq = jp_url_find(q, i, end, '=');
+            const char *eq = at_eq < end ? q + at_eq : NULL;
             size_t nlen = eq ? (size_t)(eq - piece) : plen;
             size_t vlen = eq ? plen - nlen - 1 : 0;
-            PyObject *name = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, nlen),
-                                                  "replace");
+            PyObject *name = request_query_name(self->st, piece, nlen, buf);
             PyObject *value =
-                name == NULL ? NULL
-                             : PyUnicode_DecodeUTF8(buf,
-                                                    (Py_ssize_t)jp_form_decode(
-                                                        buf, eq ? eq + 1 : piece + plen, vlen),
-                                                    "replace");
-            PyObject *pair = value == NULL ? NULL : PyTuple_Pack(2, name, value);
+                name == NULL ? NULL : request_form_str(eq ? eq + 1 : piece + plen, vlen, buf);
+            int rc = -1;
+            if (value != NULL && as_dict) {
+                rc = PyDict_SetItem(out, name, value);
+            } else if (value != NULL) {
+                PyObject *pair = PyTuple_Pack(2, name, value);
+                rc = pair == NULL ? -1 : PyList_Append(out, pair);
+                Py_XDECREF(pair);
+            }
             Py_XDECREF(name);
             Py_XDECREF(value);
-            if (pair == NULL || PyList_Append(pairs, pair) < 0) {
-                Py_XDECREF(pair);
-                Py_CLEAR(pairs);
+            if (rc < 0) {
+                Py_CLEAR(out);
                 break;
             }
-            Py_DECREF(pair);
         }
         i = end + 1;
     }
     if (buf != small)
         PyMem_Free(buf);
-    return pairs;
+    return out;
 }
 
+/* request.query: parsed once, kept in its own slot (see the top of this file). */
 static PyObject *
-request_query_dict(PyObject *pairs)
+request_get_query(PyObject *op, void *closure)
 {
-    PyObject *d = PyDict_New();
-    if (d == NULL)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(pairs);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *pair = PyList_GET_ITEM(pairs, i);
-        if (PyDict_SetItem(d, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1)) < 0) {
-            Py_DECREF(d);
+    (void)closure;
+    request *self = REQUEST(op);
+    if (self->query == NULL) {
+        self->query = request_query_parse(self, 1);
+        if (self->query == NULL)
             return NULL;
-        }
     }
-    return d;
+    return Py_NewRef(self->query);
 }
 
 /* closure is the JP_RH_* index. The function may read other attributes of the request
@@ -590,11 +637,7 @@ request_get_derived(PyObject *op, void *closure)
     PyObject *v;
     intptr_t index = (intptr_t)closure;
     if (index == JP_RH_QUERY_ALL) {
-        v = request_query_pairs(self);
-    } else if (index == JP_RH_QUERY) {
-        PyObject *pairs = request_query_pairs(self);
-        v = pairs == NULL ? NULL : request_query_dict(pairs);
-        Py_XDECREF(pairs);
+        v = request_query_parse(self, 0);
     } else {
         v = PyObject_CallOneArg(fn, op);
     }
@@ -634,9 +677,10 @@ static PyGetSetDef request_getset[] = {
     {"route", request_get_route, NULL, "The matched Route, or None.", NULL},
     {"extra", request_get_extra, NULL, "A dict for the application's own data.", NULL},
     /* Computed by japronto.request_helpers; docs/request.md has the details. */
-    REQUEST_DERIVED("query", JP_RH_QUERY,
-                    "The query as a dict of str (percent-decoded, UTF-8); a repeated name "
-                    "gives its last value. {} without a query."),
+    {"query", request_get_query, NULL,
+     "The query as a dict of str (percent-decoded, UTF-8); a repeated name gives its last "
+     "value. {} without a query.",
+     NULL},
     REQUEST_DERIVED("query_all", JP_RH_QUERY_ALL,
                     "Every (name, value) pair of the query, in order."),
     REQUEST_DERIVED("text", JP_RH_TEXT,
@@ -719,6 +763,7 @@ request_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->extra);
     Py_VISIT(self->done_callbacks);
     Py_VISIT(self->derived);
+    Py_VISIT(self->query);
     return 0;
 }
 
@@ -737,6 +782,7 @@ request_clear(PyObject *op)
     Py_CLEAR(self->extra);
     Py_CLEAR(self->done_callbacks);
     Py_CLEAR(self->derived);
+    Py_CLEAR(self->query);
     return 0;
 }
 

@@ -22,8 +22,9 @@
  *   - a path that does not start with '/' ("*", an absolute-form target) is JP_MATCH_NOT_FOUND.
  * Cost: a literal path (no valid %XX escape) that names a literal route is one hash lookup and
  * memcmp: no allocation, no Python object made. Allocation happens only for match_dict, for
- * paths longer than 1024 bytes or with more than 32 segments that need splitting, and the
- * first time a given Allow line is needed.
+ * paths longer than 1024 bytes or with more than 32 segments that need splitting (an
+ * escape-free path against routes of at most 32 segments is matched unsplit), and the first
+ * time a given Allow line is needed.
  */
 #ifndef JP_ROUTER_H
 #define JP_ROUTER_H

@@ -19,6 +19,10 @@
 #include "buffer.h"
 #include "date.h"
 
+/* How many query names request.c keeps made (a power of two), and the longest it keeps. */
+#define JP_QUERY_NAMES 32
+#define JP_QUERY_NAME_MAX 32
+
 /* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
 #define JP_RESPONSE_FREELIST_MAX 64
 
@@ -135,6 +139,11 @@ typedef struct jp_state {
 
     /* response.c: where json.c writes a Response's JSON before it is copied into bytes. */
     jp_buffer json_scratch;
+
+    /* request.c: the str of query names seen lately (exact, ASCII, hash computed), by a hash
+     * of their bytes; see request_query_name. Strings hold no references: cleared by
+     * module_clear, never traversed. */
+    PyObject *query_names[JP_QUERY_NAMES];
 } jp_state;
 
 static inline jp_state *
