@@ -132,7 +132,7 @@ def test_content_length_digits():
 def test_text_fast_path_bytes_at_every_small_length():
     # The 200-text fast path copies small bodies with fixed-size overlapping moves and writes
     # the Content-Length digits in place: every size class and digit count, byte for byte.
-    lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 4096, 65537]
+    lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 1001, 4096, 9999, 10000, 65537, 100000]
     for n in lengths:
         for text in ("".join(chr(ord("a") + i % 26) for i in range(n)), "é" * (n // 2)):
             body = text.encode()
