@@ -986,3 +986,38 @@ def test_json_only_fast_path_builds_what_the_general_path_builds():
             assert ser(fast) == ser(general)
             for attr in ("code", "body", "text", "mime_type", "headers", "cookies"):
                 assert getattr(fast, attr) == getattr(general, attr), attr
+
+
+def _json_cases():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "apps" / "_json_cases.py"
+    spec = importlib.util.spec_from_file_location("_json_cases", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_json_strings_with_escapes_at_every_position_and_length():
+    # json.c copies strings in words (8 bytes, the last overlapping; shorter ones as halves or
+    # first/middle/last bytes): every escape and some neighbours at every place, lengths 0-70,
+    # alone, in a list (after "[" or ","), as keys (after "{" or ",", before ":").
+    cases = _json_cases()
+    for n in range(cases.MAX_LEN + 1):
+        strings = cases.strings_of_length(n)
+        for s in strings:
+            assert Response(json=s).body == _stdlib_json(s), repr(s)
+        assert Response(json=strings).body == _stdlib_json(strings), n
+        keys = {s: 0 for s in strings}
+        assert Response(json=keys).body == _stdlib_json(keys), n
+        assert Response(json=[keys, strings]).body == _stdlib_json([keys, strings]), n
+
+
+def test_json_cases_shared_with_the_server_tests():
+    cases = _json_cases()
+    for name, value in cases.CASES.items():
+        assert Response(json=value).body == cases.expected(value), name
+    for name, value in cases.FAILING.items():
+        with pytest.raises((ValueError, UnicodeEncodeError)):
+            Response(json=value)

@@ -51,75 +51,158 @@ json_putc(jp_buffer *out, char c)
 
 #define JSON_PUT_LIT(out, s) json_put((out), (s), sizeof(s) - 1)
 
-/* The length of the run at the start of p[0..n) that needs no escape: eight bytes at a time
- * (a byte below 0x20, a '"' or a '\\' in a word is found with the usual SWAR tests), then
- * byte by byte. */
+#define JSON_ONES 0x0101010101010101ull
+#define JSON_HIGHS 0x8080808080808080ull
+
+/* Nonzero when a byte of the eight in w needs an escape: below 0x20, '"' or '\\'. These are
+ * the usual SWAR tests ("has a byte less than n", "has a zero byte" of w xor the character);
+ * a borrow can mark a byte above a true hit but never makes a hit where there is none, so the
+ * answer is exact as a yes or no. Bytes from 0x80 up (UTF-8 of non-ASCII text) never hit. */
+static inline uint64_t
+json_word_hits(uint64_t w)
+{
+    uint64_t lt20 = (w - JSON_ONES * 0x20) & ~w;
+    uint64_t q = w ^ (JSON_ONES * '"');
+    uint64_t b = w ^ (JSON_ONES * '\\');
+    return (lt20 | ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b)) & JSON_HIGHS;
+}
+
+static inline uint64_t
+json_load64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t
+json_load32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* Copies p[0..n) to d if no byte of it needs an escape, and says whether it did (1) or found
+ * one (0: d[0..n) then holds some of the bytes, to be overwritten). The bytes are read and
+ * written in words: eight at a time, the last word overlapping the one before it; a string
+ * shorter than eight is read as two overlapping halves (4 to 7 bytes) or as its first, middle
+ * and last bytes (1 to 3), padded with spaces, which need no escape. Reads only p[0..n) and
+ * writes only d[0..n). */
+static inline int
+json_copy_plain(char *d, const char *p, size_t n)
+{
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            uint64_t w = json_load64(p + i);
+            if (json_word_hits(w))
+                return 0;
+            memcpy(d + i, &w, 8);
+        }
+        uint64_t w = json_load64(p + n - 8);
+        if (json_word_hits(w))
+            return 0;
+        memcpy(d + n - 8, &w, 8);
+        return 1;
+    }
+    if (n >= 4) {
+        uint32_t lo = json_load32(p), hi = json_load32(p + n - 4);
+        if (json_word_hits((uint64_t)lo | (uint64_t)hi << 32))
+            return 0;
+        memcpy(d, &lo, 4);
+        memcpy(d + n - 4, &hi, 4);
+        return 1;
+    }
+    if (n == 0)
+        return 1;
+    unsigned char first = (unsigned char)p[0], mid = (unsigned char)p[n / 2];
+    unsigned char last = (unsigned char)p[n - 1];
+    uint64_t w = (JSON_ONES * ' ') << 24 | (uint64_t)first | (uint64_t)mid << 8 |
+                 (uint64_t)last << 16;
+    if (json_word_hits(w))
+        return 0;
+    d[0] = (char)first;
+    d[n / 2] = (char)mid;
+    d[n - 1] = (char)last;
+    return 1;
+}
+
+/* The length of the run at the start of p[0..n) that needs no escape: eight bytes at a time,
+ * then byte by byte. */
 static inline size_t
 json_plain_run(const char *p, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t lt20 = (w - ones * 0x20) & ~w;
-        uint64_t q = w ^ (ones * '"');
-        uint64_t b = w ^ (ones * '\\');
-        uint64_t hit = (lt20 | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
-        if (hit)
+    for (; i + 8 <= n; i += 8)
+        if (json_word_hits(json_load64(p + i)))
             break;
-    }
     while (i < n && !json_needs_escape((unsigned char)p[i]))
         i++;
     return i;
 }
 
-/* A str as a JSON string: its UTF-8 (cached by the str; an ASCII str is its own) with the
+/* The rest of json_string when p[0..n) has a byte to escape: runs copied whole, escapes
+ * between them; then the closing quote and `after`. out->len is just past the opening quote. */
+static int
+json_string_escaped(const char *p, size_t n, char after, jp_buffer *out)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t run = json_plain_run(p + i, n - i);
+        if (json_put(out, p + i, run) < 0)
+            return JP_JSON_ERROR;
+        i += run;
+        if (i == n)
+            break;
+        unsigned char c = (unsigned char)p[i++];
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : json_escapes[c];
+        if (json_put(out, esc, esc[1] == 'u' ? 6 : 2) < 0)
+            return JP_JSON_ERROR;
+    }
+    if (json_putc(out, '"') < 0)
+        return JP_JSON_ERROR;
+    return after ? json_putc(out, after) : JP_JSON_OK;
+}
+
+/* A str as a JSON string, with the byte `before` ahead of it and `after` behind it when they
+ * are not 0 (a dict writes "{" or "," and ":" around a key this way: one reservation for the
+ * three). The bytes are the str's UTF-8 (an ASCII str is its own; any other caches it) with the
  * escapes above. A lone surrogate has no UTF-8 form: UnicodeEncodeError, as the stdlib's
  * output would give when encoded. */
 static int
-json_string(PyObject *s, jp_buffer *out)
+json_string(PyObject *s, jp_buffer *out, char before, char after)
 {
     const char *p;
-    Py_ssize_t n;
+    Py_ssize_t sn;
     if (PyUnicode_IS_COMPACT_ASCII(s)) {
         p = (const char *)PyUnicode_DATA(s);
-        n = PyUnicode_GET_LENGTH(s);
+        sn = PyUnicode_GET_LENGTH(s);
     } else {
-        p = PyUnicode_AsUTF8AndSize(s, &n);
+        p = PyUnicode_AsUTF8AndSize(s, &sn);
         if (p == NULL)
             return JP_JSON_ERROR;
     }
+    size_t n = (size_t)sn;
     /* Room for the common case (nothing to escape) in one go. */
-    if (jp_buffer_reserve(out, (size_t)n + 2) < 0) {
+    if (jp_buffer_reserve(out, n + 4) < 0) {
         PyErr_NoMemory();
         return JP_JSON_ERROR;
     }
-    size_t run = json_plain_run(p, (size_t)n);
     char *d = out->data + out->len;
-    *d = '"';
-    memcpy(d + 1, p, run);
-    if (run == (size_t)n) {
-        d[1 + run] = '"';
-        out->len += (size_t)n + 2;
+    if (before)
+        *d++ = before;
+    *d++ = '"';
+    if (json_copy_plain(d, p, n)) {
+        d += n;
+        *d++ = '"';
+        if (after)
+            *d++ = after;
+        out->len = (size_t)(d - out->data);
         return JP_JSON_OK;
     }
-    out->len += 1 + run;
-    size_t start = run;
-    for (size_t i = run; i < (size_t)n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (!json_needs_escape(c))
-            continue;
-        if (json_put(out, p + start, i - start) < 0)
-            return JP_JSON_ERROR;
-        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : json_escapes[c];
-        if (json_put(out, esc, strlen(esc)) < 0)
-            return JP_JSON_ERROR;
-        start = i + 1;
-    }
-    if (json_put(out, p + start, (size_t)n - start) < 0)
-        return JP_JSON_ERROR;
-    return json_putc(out, '"');
+    out->len = (size_t)(d - out->data);
+    return json_string_escaped(p, n, after, out);
 }
 
 /* An int: digits of a long long written here; a larger one through int.__repr__ (exact int,
@@ -172,31 +255,30 @@ json_float(PyObject *v, jp_buffer *out)
     return rc;
 }
 
-static int json_value(PyObject *v, jp_buffer *out, int depth);
+static int json_value(PyObject *v, jp_buffer *out, int depth, char before);
 
+/* A dict of str keys. Each key is written with the byte before it ("{" for the first, ","
+ * for the others) and the ":" after it in one reservation; the value follows. PyDict_Next
+ * lends its references, which is safe: no code runs that could change the dict. */
 static int
 json_dict(PyObject *d, jp_buffer *out, int depth)
 {
-    if (json_putc(out, '{') < 0)
-        return JP_JSON_ERROR;
+    if (PyDict_GET_SIZE(d) == 0)
+        return JSON_PUT_LIT(out, "{}");
     Py_ssize_t pos = 0;
     PyObject *k, *v;
-    int first = 1;
+    char before = '{';
     while (PyDict_Next(d, &pos, &k, &v)) {
         /* The stdlib turns int, float, bool and None keys into strings; rare enough to leave
          * to it. */
         if (!PyUnicode_CheckExact(k))
             return JP_JSON_FALLBACK;
-        if (!first && json_putc(out, ',') < 0)
-            return JP_JSON_ERROR;
-        first = 0;
-        int rc = json_string(k, out);
+        int rc = json_string(k, out, before, ':');
         if (rc == JP_JSON_OK)
-            rc = json_putc(out, ':');
-        if (rc == JP_JSON_OK)
-            rc = json_value(v, out, depth + 1);
+            rc = json_value(v, out, depth + 1, 0);
         if (rc != JP_JSON_OK)
             return rc;
+        before = ',';
     }
     return json_putc(out, '}');
 }
@@ -207,35 +289,37 @@ json_sequence(PyObject *seq, jp_buffer *out, int depth)
     /* Exact list or tuple: PySequence_Fast_ITEMS reads them without calling anything. */
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
-    if (json_putc(out, '[') < 0)
-        return JP_JSON_ERROR;
+    if (n == 0)
+        return JSON_PUT_LIT(out, "[]");
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (i && json_putc(out, ',') < 0)
-            return JP_JSON_ERROR;
-        int rc = json_value(items[i], out, depth + 1);
+        int rc = json_value(items[i], out, depth + 1, i ? ',' : '[');
         if (rc != JP_JSON_OK)
             return rc;
     }
     return json_putc(out, ']');
 }
 
+/* A value, with the byte `before` ahead of it when that is not 0 (the "[" or "," of a list):
+ * a str takes it in its own reservation. Exact types only, the commonest first. */
 static int
-json_value(PyObject *v, jp_buffer *out, int depth)
+json_value(PyObject *v, jp_buffer *out, int depth, char before)
 {
-    if (depth > JP_JSON_MAX_DEPTH)
-        return JP_JSON_FALLBACK;
     if (PyUnicode_CheckExact(v))
-        return json_string(v, out);
+        return json_string(v, out, before, 0);
+    if (before && json_putc(out, before) < 0)
+        return JP_JSON_ERROR;
+    if (PyLong_CheckExact(v))
+        return json_int(v, out);
     if (v == Py_None)
         return JSON_PUT_LIT(out, "null");
     if (v == Py_True)
         return JSON_PUT_LIT(out, "true");
     if (v == Py_False)
         return JSON_PUT_LIT(out, "false");
-    if (PyLong_CheckExact(v))
-        return json_int(v, out);
     if (PyFloat_CheckExact(v))
         return json_float(v, out);
+    if (depth > JP_JSON_MAX_DEPTH)
+        return JP_JSON_FALLBACK;
     if (PyDict_CheckExact(v))
         return json_dict(v, out, depth);
     if (PyList_CheckExact(v) || PyTuple_CheckExact(v))
@@ -247,7 +331,7 @@ int
 jp_json_encode(PyObject *obj, jp_buffer *out)
 {
     size_t mark = out->len;
-    int rc = json_value(obj, out, 0);
+    int rc = json_value(obj, out, 0, 0);
     if (rc != JP_JSON_OK)
         out->len = mark;
     return rc;
