@@ -1021,3 +1021,20 @@ def test_json_cases_shared_with_the_server_tests():
     for name, value in cases.FAILING.items():
         with pytest.raises((ValueError, UnicodeEncodeError)):
             Response(json=value)
+
+
+def test_json_bodies_around_the_inline_size():
+    # JSON from json.c of up to 256 bytes is kept inside the Response, longer in a bytes
+    # object: both sides of the boundary, through the fast and the general constructor.
+    for size in (1, 2, 27, 254, 255, 256, 257, 258, 1000, 70000):
+        value = "x" * (size - 2) if size >= 2 else 7
+        expected = _stdlib_json(value)
+        assert len(expected) == size
+        for r in (Response(json=value), Response(json=value, code=201)):
+            assert r.body == expected and r.text == expected.decode(), size
+            assert repr(r).endswith(f", {size} bytes>")
+            raw = _core._serialize(r)
+            assert raw.endswith(b"\r\n\r\n" + expected)
+            assert header_values(raw, b"Content-Length") == [str(size).encode()]
+        del r
+        gc.collect()

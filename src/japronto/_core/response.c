@@ -9,7 +9,8 @@
  * later is plain memcpy that cannot run Python code and cannot fail except for memory:
  *   - the body is held as `payload`, either a bytes object or a str whose cached UTF-8 form
  *     is the body (text= with utf-8, and json.dumps's str), and `body`/`body_len` point into
- *     it; payload is immutable, so the pointer stays valid for the object's lifetime;
+ *     it; payload is immutable, so the pointer stays valid for the object's lifetime; or,
+ *     for JSON written by json.c that fits, in the object's own `inline_body` (no payload);
  *   - every header line we do not emit from a static string (a custom Content-Type, the
  *     user's headers, one Set-Cookie per cookie) is preformatted, CRLF-terminated, into the
  *     C buffer `fields`; a custom Content-Type line comes first, `ctype_len` bytes long, so
@@ -492,6 +493,10 @@ enum {
     RESPONSE_KIND_BODY,
 };
 
+/* JSON bodies up to this many bytes are kept inside the Response; the object stays within
+ * pymalloc's small-object limit (512 bytes). */
+#define RESPONSE_INLINE_BODY 256
+
 /* clang-format does not know that PyObject_HEAD is a whole member declaration. */
 /* clang-format off */
 typedef struct response_object {
@@ -501,9 +506,10 @@ typedef struct response_object {
     uint8_t kind;     /* RESPONSE_KIND_* */
     uint8_t ctype;    /* RESPONSE_CT_* */
     uint8_t flags;    /* RESPONSE_USER_* */
-    const char *body; /* into payload; NULL when kind is NONE */
+    const char *body; /* into payload or inline_body; NULL when kind is NONE */
     size_t body_len;
-    PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body */
+    PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body
+                            or the body is in inline_body */
     PyObject *text;      /* the str given as text=, or NULL */
     PyObject *mime_type; /* as given, or NULL */
     PyObject *encoding;  /* as given, or NULL */
@@ -511,6 +517,9 @@ typedef struct response_object {
     PyObject *cookies;   /* ... with this one (see the top of the file) */
     size_t ctype_len;    /* bytes of fields that are our custom Content-Type line */
     jp_buffer fields;    /* preformatted header lines, each ending in CRLF */
+    /* A JSON body json.c wrote, when it fits: a bytes object would cost an allocation and a
+     * free per response, and the handler's JSON is nearly always this small. */
+    char inline_body[RESPONSE_INLINE_BODY];
 } response_object;
 /* clang-format on */
 
@@ -1060,21 +1069,37 @@ response_build_text(jp_state *st, PyObject *text)
     return (PyObject *)self;
 }
 
-/* json as bytes, encoded by json.c; NULL with an exception on an error, NULL without one when
- * json is not plain data (the caller then uses the general encoder). The scratch buffer is
- * the module's: the encoder runs no Python code, so nothing can re-enter it before its bytes
- * are copied out. */
-static PyObject *
-response_json_c(jp_state *st, PyObject *json)
+/* Encodes json with json.c into the module's scratch buffer and makes it self's body: copied
+ * into self->inline_body when it fits, else into a new bytes payload. Returns JP_JSON_OK,
+ * JP_JSON_ERROR (an exception is set) or JP_JSON_FALLBACK (json is not plain data; no
+ * exception: the caller uses the general encoder). The scratch buffer is the module's: the
+ * encoder runs no Python code, so nothing can re-enter it before its bytes are copied out. */
+static int
+response_json_c(jp_state *st, PyObject *json, response_object *self)
 {
     jp_buffer *scratch = &st->json_scratch;
     scratch->len = 0;
-    if (jp_json_encode(json, scratch) != JP_JSON_OK)
-        return NULL;
-    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
+    int rc = jp_json_encode(json, scratch);
+    if (rc != JP_JSON_OK)
+        return rc;
+    /* OK means at least one byte was written, so data is not NULL. */
+    size_t n = scratch->len;
     scratch->len = 0;
-    jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
-    return encoded;
+    if (n <= RESPONSE_INLINE_BODY) {
+        memcpy(self->inline_body, scratch->data, n);
+        self->body = self->inline_body;
+        self->body_len = n;
+        return JP_JSON_OK;
+    }
+    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)n);
+    if (scratch->cap > RESPONSE_JSON_SCRATCH_KEEP)
+        jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+    if (encoded == NULL)
+        return JP_JSON_ERROR;
+    self->body = PyBytes_AS_STRING(encoded);
+    self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
+    Py_XSETREF(self->payload, encoded);
+    return JP_JSON_OK;
 }
 
 /* Response(json=<plain data>): what response_build does for it when json.c takes the value;
@@ -1082,20 +1107,17 @@ response_json_c(jp_state *st, PyObject *json)
 static PyObject *
 response_build_json(jp_state *st, PyObject *json)
 {
-    PyObject *encoded = response_json_c(st, json);
-    if (encoded == NULL)
-        return NULL;
     response_object *self = response_alloc(st);
-    if (self == NULL) {
-        Py_DECREF(encoded);
+    if (self == NULL)
         return NULL;
-    }
     self->kind = RESPONSE_KIND_JSON;
     self->ctype = RESPONSE_CT_JSON;
-    /* A bytes payload: response_set_payload cannot fail. */
-    self->body = PyBytes_AS_STRING(encoded);
-    self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
-    self->payload = encoded;
+    if (response_json_c(st, json, self) != JP_JSON_OK) {
+        /* Back to the free list; it holds nothing, so no code runs and the exception (if
+         * any) stays as it is. */
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -1229,12 +1251,12 @@ response_build(jp_state *st, PyObject *const *argv)
             goto error;
         }
         self->kind = RESPONSE_KIND_JSON;
-        PyObject *dumped = response_json_c(st, json);
-        if (dumped == NULL && PyErr_Occurred())
+        int rc = response_json_c(st, json, self);
+        if (rc == JP_JSON_ERROR)
             goto error;
-        if (dumped == NULL) {
+        if (rc == JP_JSON_FALLBACK) {
             /* Not plain data: the general encoder. */
-            dumped = PyObject_CallOneArg(st->json_dumps, json);
+            PyObject *dumped = PyObject_CallOneArg(st->json_dumps, json);
             if (dumped == NULL)
                 goto error;
             if (!PyBytes_Check(dumped) && !PyUnicode_Check(dumped)) {
@@ -1243,11 +1265,11 @@ response_build(jp_state *st, PyObject *const *argv)
                 Py_DECREF(dumped);
                 goto error;
             }
+            int err = response_set_payload(self, dumped);
+            Py_DECREF(dumped);
+            if (err < 0)
+                goto error;
         }
-        int err = response_set_payload(self, dumped);
-        Py_DECREF(dumped);
-        if (err < 0)
-            goto error;
     } else if (body != NULL) {
         self->kind = RESPONSE_KIND_BODY;
         if (PyBytes_Check(body)) {
@@ -1462,9 +1484,9 @@ static PyObject *
 response_get_body(PyObject *op, void *Py_UNUSED(closure))
 {
     response_object *self = (response_object *)op;
-    if (self->payload == NULL)
+    if (self->body == NULL)
         Py_RETURN_NONE;
-    if (PyBytes_CheckExact(self->payload))
+    if (self->payload != NULL && PyBytes_CheckExact(self->payload))
         return response_ref(self->payload);
     return PyBytes_FromStringAndSize(self->body, (Py_ssize_t)self->body_len);
 }
@@ -1475,9 +1497,9 @@ response_get_text(PyObject *op, void *Py_UNUSED(closure))
     response_object *self = (response_object *)op;
     if (self->text != NULL)
         return response_ref(self->text);
-    if (self->payload == NULL)
+    if (self->body == NULL)
         Py_RETURN_NONE;
-    if (PyUnicode_Check(self->payload))
+    if (self->payload != NULL && PyUnicode_Check(self->payload))
         return response_ref(self->payload);
     const char *enc = self->encoding != NULL && self->kind != RESPONSE_KIND_JSON
                           ? PyUnicode_AsUTF8(self->encoding)
@@ -1506,7 +1528,7 @@ response_repr(PyObject *op)
 {
     response_object *self = (response_object *)op;
     const char *reason = jp_status_reason(self->code);
-    if (self->payload == NULL)
+    if (self->body == NULL)
         return PyUnicode_FromFormat("<Response %d%s%s, no body>", self->code, *reason ? " " : "",
                                     reason);
     return PyUnicode_FromFormat("<Response %d%s%s, %zu bytes>", self->code, *reason ? " " : "",
