@@ -999,19 +999,46 @@ def _json_cases():
     return mod
 
 
+def _json_levels():
+    """The string scanners of json.c this CPU can run ("scalar" always)."""
+    levels = ["scalar"]
+    try:
+        _core._json_encode("", "avx2")
+        levels.append("avx2")
+    except ValueError:
+        pass
+    return levels
+
+
+JSON_LEVELS = _json_levels()
+
+
 def test_json_strings_with_escapes_at_every_position_and_length():
-    # json.c copies strings in words (8 bytes, the last overlapping; shorter ones as halves or
-    # first/middle/last bytes): every escape and some neighbours at every place, lengths 0-70,
-    # alone, in a list (after "[" or ","), as keys (after "{" or ",", before ":").
+    # json.c copies strings in blocks (16 bytes with SSE2 or 8 with word tricks, the last
+    # overlapping; shorter ones as halves, quarters or single bytes): every escape and some
+    # neighbours at every place, lengths 0-70, alone, in a list (after "[" or ","), as keys
+    # (after "{" or ",", before ":"); through Response and through each scanner.
     cases = _json_cases()
     for n in range(cases.MAX_LEN + 1):
         strings = cases.strings_of_length(n)
-        for s in strings:
-            assert Response(json=s).body == _stdlib_json(s), repr(s)
-        assert Response(json=strings).body == _stdlib_json(strings), n
         keys = {s: 0 for s in strings}
-        assert Response(json=keys).body == _stdlib_json(keys), n
-        assert Response(json=[keys, strings]).body == _stdlib_json([keys, strings]), n
+        for s in strings:
+            expected = _stdlib_json(s)
+            assert Response(json=s).body == expected, repr(s)
+            for level in JSON_LEVELS:
+                assert _core._json_encode(s, level) == expected, (level, s)
+        for value in (strings, keys, [keys, strings]):
+            expected = _stdlib_json(value)
+            assert Response(json=value).body == expected, n
+            for level in JSON_LEVELS:
+                assert _core._json_encode(value, level) == expected, (level, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_json_every_scanner_writes_what_the_stdlib_writes(value):
+    for level in JSON_LEVELS:
+        assert _core._json_encode(value, level) == _stdlib_json(value), level
 
 
 def test_json_cases_shared_with_the_server_tests():

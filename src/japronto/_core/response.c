@@ -1079,7 +1079,7 @@ response_json_c(jp_state *st, PyObject *json, response_object *self)
 {
     jp_buffer *scratch = &st->json_scratch;
     scratch->len = 0;
-    int rc = jp_json_encode(json, scratch);
+    int rc = jp_json_encode(json, scratch, jp_simd_default());
     if (rc != JP_JSON_OK)
         return rc;
     /* OK means at least one byte was written, so data is not NULL. */
@@ -1685,7 +1685,45 @@ response_py_serialize_simple(PyObject *module, PyObject *args, PyObject *kwds)
     return response_buffer_to_bytes(&out);
 }
 
+PyDoc_STRVAR(response_py_json_encode_doc,
+             "_json_encode(obj, simd)\n--\n\n"
+             "Test hook: the bytes json.c writes for obj with the string scanner of simd\n"
+             "(\"scalar\" or \"avx2\", the latter only where the CPU has it), or None when it\n"
+             "leaves obj to the general encoder.");
+
+static PyObject *
+response_py_json_encode(PyObject *module, PyObject *args)
+{
+    PyObject *obj;
+    const char *simd;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "Os:_json_encode", &obj, &simd))
+        return NULL;
+    jp_simd_level level;
+    if (strcmp(simd, "scalar") == 0) {
+        level = JP_SIMD_SCALAR;
+    } else if (strcmp(simd, "avx2") == 0 && jp_simd_cpu_best() == JP_SIMD_AVX2) {
+        level = JP_SIMD_AVX2;
+    } else {
+        PyErr_Format(PyExc_ValueError, "simd must be \"scalar\" or a level this CPU has, not %s",
+                     simd);
+        return NULL;
+    }
+    jp_buffer out = JP_BUFFER_INIT;
+    int rc = jp_json_encode(obj, &out, level);
+    if (rc == JP_JSON_FALLBACK) {
+        jp_buffer_free(&out);
+        Py_RETURN_NONE;
+    }
+    if (rc != JP_JSON_OK) {
+        jp_buffer_free(&out);
+        return NULL;
+    }
+    return response_buffer_to_bytes(&out);
+}
+
 static PyMethodDef response_functions[] = {
+    {"_json_encode", response_py_json_encode, METH_VARARGS, response_py_json_encode_doc},
     {"_serialize", (PyCFunction)(void (*)(void))response_py_serialize, METH_VARARGS | METH_KEYWORDS,
      response_py_serialize_doc},
     {"_serialize_simple", (PyCFunction)(void (*)(void))response_py_serialize_simple,
