@@ -21,6 +21,15 @@
 #include <emmintrin.h>
 #endif
 
+/* Where the split between a hot inlined path and its cold rest matters (json_string). */
+#if defined(__GNUC__) || defined(__clang__)
+#define JSON_INLINE inline __attribute__((always_inline))
+#define JSON_NOINLINE __attribute__((noinline))
+#else
+#define JSON_INLINE inline
+#define JSON_NOINLINE
+#endif
+
 /* The stdlib's escapes (Lib/json/encoder.py, ESCAPE_DCT), with lowercase hex for the rest of
  * the control characters: byte -> its escape, or 0 when the byte is written as is. */
 static const char *const json_escapes[32] = {
@@ -239,9 +248,10 @@ json_string_escaped(const char *p, size_t n, char after, jp_buffer *out)
  * are not 0 (a dict writes "{" or "," and ":" around a key this way: one reservation for the
  * three). The bytes are the str's UTF-8 (an ASCII str is its own; any other caches it) with the
  * escapes above. A lone surrogate has no UTF-8 form: UnicodeEncodeError, as the stdlib's
- * output would give when encoded. */
-static int
-json_string(PyObject *s, jp_buffer *out, char before, char after, int vec)
+ * output would give when encoded. Kept out of line: json_string below inlines the common case
+ * into every caller and calls this for the rest. */
+static JSON_NOINLINE int
+json_string_general(PyObject *s, jp_buffer *out, char before, char after, int vec)
 {
     const char *p;
     Py_ssize_t sn;
@@ -275,6 +285,46 @@ json_string(PyObject *s, jp_buffer *out, char before, char after, int vec)
     return json_string_escaped(p, n, after, out);
 }
 
+/* json_string_general for a str, with its common case inlined: compact ASCII (the str's
+ * own bytes are its UTF-8) of at most 16 characters, room in the buffer, nothing to escape.
+ * `before` is written unconditionally and the cursor moves past it only when it is not 0,
+ * which spares a branch; the byte lies within the reservation either way. */
+static JSON_INLINE int
+json_string(PyObject *s, jp_buffer *out, char before, char after, int vec)
+{
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        size_t n = (size_t)PyUnicode_GET_LENGTH(s);
+        if (n <= 16 && out->cap - out->len >= 20) {
+            const char *p = (const char *)(((PyASCIIObject *)s) + 1);
+            char *d = out->data + out->len;
+            d[0] = before;
+            d += before != 0;
+            *d++ = '"';
+            if (json_copy_plain(d, p, n, vec)) {
+                d += n;
+                *d++ = '"';
+                if (after)
+                    *d++ = after;
+                out->len = (size_t)(d - out->data);
+                return JP_JSON_OK;
+            }
+        }
+    }
+    return json_string_general(s, out, before, after, vec);
+}
+
+/* "00" "01" ... "99": two digits a lookup (response.c has the same table for Content-Length). */
+static const char json_digit_pairs[201] = "00010203040506070809"
+                                          "10111213141516171819"
+                                          "20212223242526272829"
+                                          "30313233343536373839"
+                                          "40414243444546474849"
+                                          "50515253545556575859"
+                                          "60616263646566676869"
+                                          "70717273747576777879"
+                                          "80818283848586878889"
+                                          "90919293949596979899";
+
 /* An int: digits of a long long written here; a larger one through int.__repr__ (exact int,
  * so the built-in one: no user code). */
 static int
@@ -288,10 +338,18 @@ json_int(PyObject *v, jp_buffer *out)
         char tmp[24];
         char *end = tmp + sizeof(tmp), *q = end;
         unsigned long long u = x < 0 ? 0ull - (unsigned long long)x : (unsigned long long)x;
-        do {
-            *--q = (char)('0' + u % 10u);
-            u /= 10u;
-        } while (u);
+        /* Two digits a step from the table, then the last one or two. */
+        while (u >= 100u) {
+            q -= 2;
+            memcpy(q, json_digit_pairs + 2 * (u % 100u), 2);
+            u /= 100u;
+        }
+        if (u >= 10u) {
+            q -= 2;
+            memcpy(q, json_digit_pairs + 2 * u, 2);
+        } else {
+            *--q = (char)('0' + u);
+        }
         if (x < 0)
             *--q = '-';
         return json_put(out, q, (size_t)(end - q));
@@ -345,7 +403,8 @@ json_dict(PyObject *d, jp_buffer *out, int depth, int vec)
             return JP_JSON_FALLBACK;
         int rc = json_string(k, out, before, ':', vec);
         if (rc == JP_JSON_OK)
-            rc = json_value(v, out, depth + 1, 0, vec);
+            rc = PyUnicode_CheckExact(v) ? json_string(v, out, 0, 0, vec)
+                                         : json_value(v, out, depth + 1, 0, vec);
         if (rc != JP_JSON_OK)
             return rc;
         before = ',';
@@ -362,7 +421,10 @@ json_sequence(PyObject *seq, jp_buffer *out, int depth, int vec)
     if (n == 0)
         return JSON_PUT_LIT(out, "[]");
     for (Py_ssize_t i = 0; i < n; i++) {
-        int rc = json_value(items[i], out, depth + 1, i ? ',' : '[', vec);
+        PyObject *v = items[i];
+        char before = i ? ',' : '[';
+        int rc = PyUnicode_CheckExact(v) ? json_string(v, out, before, 0, vec)
+                                         : json_value(v, out, depth + 1, before, vec);
         if (rc != JP_JSON_OK)
             return rc;
     }
