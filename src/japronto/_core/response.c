@@ -38,6 +38,15 @@
 #include <stdint.h>
 #include <time.h>
 
+/* For the few places where the split between a hot inlined path and its cold rest matters. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RESPONSE_INLINE inline __attribute__((always_inline))
+#define RESPONSE_NOINLINE __attribute__((noinline))
+#else
+#define RESPONSE_INLINE inline
+#define RESPONSE_NOINLINE
+#endif
+
 /* ------------------------------------------------------------------------------------------
  * Status codes
  * ------------------------------------------------------------------------------------------ */
@@ -347,7 +356,7 @@ response_fast_ctx(const jp_response_ctx *ctx, const jp_date_cache *date)
  * and the body has a fixed size, so the copies are inlined moves instead of libc calls. The
  * prefix is copied as 80 bytes and the cursor moved by its real length; the bytes after it
  * are overwritten by the digits and the rest, and all of them lie within the reservation. */
-static int
+static RESPONSE_INLINE int
 response_write_fast(jp_buffer *out, int ctype, const char *body, size_t body_len,
                     const jp_date_cache *date)
 {
@@ -506,6 +515,7 @@ typedef struct response_object {
     uint8_t kind;     /* RESPONSE_KIND_* */
     uint8_t ctype;    /* RESPONSE_CT_* */
     uint8_t flags;    /* RESPONSE_USER_* */
+    uint8_t tracked;  /* by the collector: set exactly when headers or cookies were given */
     const char *body; /* into payload or inline_body; NULL when kind is NONE */
     size_t body_len;
     PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body
@@ -1033,6 +1043,7 @@ response_alloc(jp_state *st)
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
     self->flags = 0;
+    self->tracked = 0;
     self->body = NULL;
     self->body_len = 0;
     self->payload = self->text = self->mime_type = self->encoding = NULL;
@@ -1060,9 +1071,14 @@ response_build_text(jp_state *st, PyObject *text)
         return NULL;
     self->kind = RESPONSE_KIND_TEXT;
     self->ctype = RESPONSE_CT_TEXT_UTF8;
-    Py_INCREF(text);
-    self->text = text;
-    if (response_set_payload(self, text) < 0) {
+    /* The str is the payload and nothing else: the text attribute returns the payload when it
+     * is a str, so self->text stays NULL and the object holds one reference, not two. */
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        self->body = (const char *)(((PyASCIIObject *)text) + 1);
+        self->body_len = (size_t)PyUnicode_GET_LENGTH(text);
+        Py_INCREF(text);
+        self->payload = text;
+    } else if (response_set_payload(self, text) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -1147,8 +1163,10 @@ response_build(jp_state *st, PyObject *const *argv)
     response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
-    if (headers != NULL || cookies != NULL)
+    if (headers != NULL || cookies != NULL) {
         PyObject_GC_Track(self);
+        self->tracked = 1;
+    }
     Py_XINCREF(headers);
     self->headers = headers;
     Py_XINCREF(cookies);
@@ -1334,23 +1352,10 @@ response_kw_index(PyObject *key)
     return -1;
 }
 
-PyObject *
-jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* jp_response_new past its fast paths: every argument by position or keyword. */
+static RESPONSE_NOINLINE PyObject *
+response_new_general(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    /* Keyword names come interned from the caller's code object, so a pointer compare
-     * recognises text=; any other spelling takes the general path, with the same result. */
-    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
-        PyTuple_GET_ITEM(kwnames, 0) == st->str_text && PyUnicode_CheckExact(args[0]))
-        return response_build_text(st, args[0]);
-    if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0]))
-        return response_build_text(st, args[0]);
-    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
-        PyTuple_GET_ITEM(kwnames, 0) == st->str_json && args[0] != Py_None) {
-        PyObject *r = response_build_json(st, args[0]);
-        if (r != NULL || PyErr_Occurred())
-            return r;
-    }
     if (nargs > RESPONSE_NARGS) {
         PyErr_Format(PyExc_TypeError,
                      "Response() takes at most %d positional arguments (%zd given)", RESPONSE_NARGS,
@@ -1379,6 +1384,28 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
         }
     }
     return response_build(st, values);
+}
+
+/* Kept small so that its two fast paths pay no prologue for the general one. Keyword names
+ * come interned from the caller's code object, so a pointer compare recognises text= and
+ * json=; any other spelling takes the general path, with the same result. */
+PyObject *
+jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, 0), *value = args[0];
+        if (key == st->str_text && PyUnicode_CheckExact(value))
+            return response_build_text(st, value);
+        if (key == st->str_json && value != Py_None) {
+            PyObject *r = response_build_json(st, value);
+            if (r != NULL || PyErr_Occurred())
+                return r;
+        }
+    } else if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0])) {
+        return response_build_text(st, args[0]);
+    }
+    return response_new_general(st, args, nargs, kwnames);
 }
 
 /* Calling the type, _core.Response(...), takes the vectorcall path on every supported
@@ -1426,8 +1453,12 @@ response_dealloc(PyObject *op)
 {
     response_object *self = (response_object *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    (void)response_clear(op);
+    /* Only a response that was given headers or cookies is tracked and holds them (tp_clear
+     * may have dropped them since, which Py_CLEAR allows for); the common one skips both. */
+    if (self->tracked) {
+        PyObject_GC_UnTrack(op);
+        (void)response_clear(op);
+    }
     Py_CLEAR(self->payload);
     Py_CLEAR(self->text);
     Py_CLEAR(self->mime_type);
