@@ -72,14 +72,16 @@ def nested(depth, leaf):
     return value
 
 
-BIG_INTS = [0, -1, 1, 9, 10, 2**31, -(2**31), 2**63 - 1, 2**63, -(2**63), -(2**63) - 1]
+# Around 2**30 (one CPython digit: json.c reads such ints directly) and 2**63 (a long long).
+BIG_INTS = [0, -1, 1, 9, 10, 99, 100, 2**15, 2**30 - 1, 2**30, -(2**30 - 1), -(2**30)]
+BIG_INTS += [2**31, -(2**31), 2**63 - 1, 2**63, -(2**63), -(2**63) - 1]
 BIG_INTS += [2**64, 10**30, -(10**30), 12345678901234567890123]
 FLOATS = [0.0, -0.0, 1.0, -1.5, 0.1, 1e16, 1e-7, 1e22, 1e308, 5e-324, 123456789.123, -2.5e-10]
 FLOATS += [2.0**53, 1 / 3]
 
 # name -> value; the expected body of each is json.dumps(value) below.
 CASES = {
-    "non-str-keys": {1: "int", None: "none", 2.5: "float", True: "true", False: "false"},
+    "non-str-keys": {3: "int", None: "none", 2.5: "float", True: "true", False: "false"},
     "mixed-keys": {"a": 1, 2: "b"},
     "dict-subclass": D(a=1, b=[1, 2]),
     "list-subclass": L([1, "x"]),
@@ -93,7 +95,7 @@ CASES = {
     "big-ints": BIG_INTS,
     "floats": FLOATS,
     "scalars": [None, True, False, 0, "", [], {}, (), [[]], {"": {}}],
-    "top-string": "top \"level\"\n é",
+    "top-string": 'top "level"\n é',
     "top-int": 2**70,
     "top-float": 0.5,
     "top-true": True,
@@ -103,7 +105,7 @@ CASES = {
     "nested-66": nested(66, {"x": 1}),
     "nested-200": nested(200, 1),
     "wide": {f"key{i}": [i, str(i), i / 2, None] for i in range(300)},
-    "long-string": "abc\u00e9\"" * 5000,
+    "long-string": 'abc\u00e9"' * 5000,
 }
 # name -> the exception type the encoding raises (the server answers 500).
 FAILING = {

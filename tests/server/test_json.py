@@ -100,9 +100,12 @@ JSON = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(st.characters(blacklist_categories=("Cs",)))
     | st.text(alphabet=st.characters(max_codepoint=0x5F)),
-    lambda inner: st.lists(inner, max_size=5)
-    | st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",)), max_size=10), inner,
-                      max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.text(st.characters(blacklist_categories=("Cs",)), max_size=10), inner, max_size=5
+        )
+    ),
     max_leaves=30,
 )
 
@@ -112,9 +115,7 @@ JSON = st.recursive(
 def test_echoed_json_is_what_the_stdlib_writes(server, value):
     body = json.dumps(value).encode()  # ASCII on the way in, any JSON text would do
     with Conn(server.port) as c:
-        c.send(
-            build_request("POST", "/echo", [("Content-Type", "application/json")], body=body)
-        )
+        c.send(build_request("POST", "/echo", [("Content-Type", "application/json")], body=body))
         r = c.response()
     if value is None:  # json=None means no body
         assert r.status == 200 and r.body == b""

@@ -17,6 +17,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h> /* ob_digit; Python.h includes it from 3.11 on */
+#endif
+
 #if JP_HAVE_X86_SIMD
 #include <emmintrin.h>
 #endif
@@ -44,6 +48,14 @@ json_needs_escape(unsigned char c)
 {
     return c < 0x20 || c == '"' || c == '\\';
 }
+
+/* json_needs_escape as a table, for the byte-at-a-time path of very short strings. */
+/* clang-format off */
+static const unsigned char json_escape_table[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+/* clang-format on */
 
 static inline int
 json_put(jp_buffer *out, const char *p, size_t n)
@@ -101,11 +113,10 @@ json_load32(const char *p)
     return w;
 }
 
-/* json_copy_plain without vector instructions. The bytes are read and written in words: eight at a time, the last word overlapping the one before it; a string
- * shorter than eight is read as two overlapping halves (4 to 7 bytes) or as its first, middle
- * and last bytes (1 to 3), padded with spaces, which need no escape. Reads only p[0..n) and
- * writes only d[0..n). */
-static inline int
+/* json_copy_plain without vector instructions, for n >= 4. The bytes are read and written in
+ * words: eight at a time, the last word overlapping the one before it; 4 to 7 bytes as two
+ * overlapping halves of one word. Reads only p[0..n) and writes only d[0..n). */
+static JSON_INLINE int
 json_copy_plain_swar(char *d, const char *p, size_t n)
 {
     if (n >= 8) {
@@ -122,25 +133,11 @@ json_copy_plain_swar(char *d, const char *p, size_t n)
         memcpy(d + n - 8, &w, 8);
         return 1;
     }
-    if (n >= 4) {
-        uint32_t lo = json_load32(p), hi = json_load32(p + n - 4);
-        if (json_word_hits((uint64_t)lo | (uint64_t)hi << 32))
-            return 0;
-        memcpy(d, &lo, 4);
-        memcpy(d + n - 4, &hi, 4);
-        return 1;
-    }
-    if (n == 0)
-        return 1;
-    unsigned char first = (unsigned char)p[0], mid = (unsigned char)p[n / 2];
-    unsigned char last = (unsigned char)p[n - 1];
-    uint64_t w = (JSON_ONES * ' ') << 24 | (uint64_t)first | (uint64_t)mid << 8 |
-                 (uint64_t)last << 16;
-    if (json_word_hits(w))
+    uint32_t lo = json_load32(p), hi = json_load32(p + n - 4);
+    if (json_word_hits((uint64_t)lo | (uint64_t)hi << 32))
         return 0;
-    d[0] = (char)first;
-    d[n / 2] = (char)mid;
-    d[n - 1] = (char)last;
+    memcpy(d, &lo, 4);
+    memcpy(d + n - 4, &hi, 4);
     return 1;
 }
 
@@ -159,7 +156,7 @@ json_block_hits(__m128i x)
 /* json_copy_plain with SSE2, for n >= 4: 16 bytes a step, the last step overlapping the one
  * before; 8 to 16 bytes as two overlapping halves in one register, 4 to 7 as two overlapping
  * quarters (only the eight low lanes count then). Reads only p[0..n), writes only d[0..n). */
-static inline int
+static JSON_INLINE int
 json_copy_plain_sse2(char *d, const char *p, size_t n)
 {
     if (n >= 16) {
@@ -194,12 +191,23 @@ json_copy_plain_sse2(char *d, const char *p, size_t n)
 #endif
 
 /* Copies p[0..n) to d if no byte of it needs an escape, and says whether it did (1) or found
- * one (0: d[0..n) then holds some of the bytes, to be overwritten). vec: use SSE2. */
-static inline int
+ * one (0: d[0..n) then holds some of the bytes, to be overwritten). vec: use SSE2. Strings of
+ * up to three bytes ("a", "id", "ok") go byte by byte through a table, cheaper than packing
+ * them into a word. */
+static JSON_INLINE int
 json_copy_plain(char *d, const char *p, size_t n, int vec)
 {
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (json_escape_table[c])
+                return 0;
+            d[i] = (char)c;
+        }
+        return 1;
+    }
 #if JP_HAVE_X86_SIMD
-    if (vec && n >= 4)
+    if (vec)
         return json_copy_plain_sse2(d, p, n);
 #else
     (void)vec;
@@ -330,10 +338,25 @@ static const char json_digit_pairs[201] = "00010203040506070809"
 static int
 json_int(PyObject *v, jp_buffer *out)
 {
-    int overflow;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (x == -1 && PyErr_Occurred())
-        return JP_JSON_ERROR;
+    int overflow = 0;
+    long long x;
+    /* An int of one digit (below 2**30 in magnitude: ids, counts, statuses) is read from the
+     * object directly; others through the API. */
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)v)) {
+        x = (long long)PyUnstable_Long_CompactValue((PyLongObject *)v);
+    } else
+#else
+    Py_ssize_t size = Py_SIZE(v);
+    if (size >= -1 && size <= 1) {
+        x = (long long)size * (long long)((PyLongObject *)v)->ob_digit[0];
+    } else
+#endif
+    {
+        x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred())
+            return JP_JSON_ERROR;
+    }
     if (!overflow) {
         char tmp[24];
         char *end = tmp + sizeof(tmp), *q = end;
