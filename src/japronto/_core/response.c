@@ -367,15 +367,9 @@ response_write_fast(jp_buffer *out, int ctype, const char *body, size_t body_len
                                    sizeof(suffix) + body_len) < 0)
         return -1;
     char *p = out->data + out->len;
-    const char *prefix;
-    size_t prefix_len;
-    if (ctype == RESPONSE_CT_TEXT_UTF8) {
-        prefix = response_text_prefix;
-        prefix_len = sizeof(RESPONSE_TEXT_PREFIX) - 1;
-    } else {
-        prefix = response_json_prefix;
-        prefix_len = sizeof(RESPONSE_JSON_PREFIX) - 1;
-    }
+    int text = ctype == RESPONSE_CT_TEXT_UTF8;
+    const char *prefix = text ? response_text_prefix : response_json_prefix;
+    size_t prefix_len = text ? sizeof(RESPONSE_TEXT_PREFIX) - 1 : sizeof(RESPONSE_JSON_PREFIX) - 1;
     /* Five explicit moves: for a constant copy of this size GCC would emit `rep movsb`,
      * whose start-up costs more than the copy. */
     memcpy(p, prefix, 16);
@@ -544,6 +538,20 @@ response_ref(PyObject *obj)
     return obj;
 }
 
+/* jp_response_serialize past its fast path; out of line so that the fast path does not pay
+ * for the general one's registers and twelve arguments. */
+static RESPONSE_NOINLINE int
+response_serialize_general(response_object *r, jp_buffer *out, const jp_response_ctx *ctx,
+                           const jp_date_cache *date, int *closes)
+{
+    if (response_write(out, r->code, r->ctype, r->fields.data, r->fields.len, r->ctype_len, r->body,
+                       r->body_len, r->flags, ctx, date, closes) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
 int
 jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx *ctx,
                       const jp_date_cache *date, int *closes)
@@ -559,12 +567,7 @@ jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx 
         }
         return 0;
     }
-    if (response_write(out, r->code, r->ctype, r->fields.data, r->fields.len, r->ctype_len, r->body,
-                       r->body_len, r->flags, ctx, date, closes) < 0) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    return 0;
+    return response_serialize_general(r, out, ctx, date, closes);
 }
 
 /* --- validation helpers ------------------------------------------------------------------- */
@@ -1023,7 +1026,7 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
  * is set here, and the caller tracks it only if it comes to hold user objects (headers,
  * cookies: the only possible cycles), so the common one costs the collector nothing. Not
  * subclassable, so the size is fixed and every free-list entry fits. */
-static response_object *
+static RESPONSE_INLINE response_object *
 response_alloc(jp_state *st)
 {
     response_object *self;
@@ -1063,7 +1066,7 @@ jp_response_freelist_clear(jp_state *st)
 
 /* Response(text=<str>) and Response(<str>), by far the most common calls: what
  * response_build does for them, without its general argument handling. */
-static PyObject *
+static RESPONSE_INLINE PyObject *
 response_build_text(jp_state *st, PyObject *text)
 {
     response_object *self = response_alloc(st);
