@@ -358,8 +358,11 @@ json_int(PyObject *v, jp_buffer *out)
             return JP_JSON_ERROR;
     }
     if (!overflow) {
-        char tmp[24];
-        char *end = tmp + sizeof(tmp), *q = end;
+        /* The digits are made backwards ending at tmp + 24, then 24 bytes from the first are
+         * copied (a fixed-size copy: two moves, not a library call) and the cursor moved by
+         * their count; the bytes past them lie within the reservation and are overwritten. */
+        char tmp[48];
+        char *end = tmp + 24, *q = end;
         unsigned long long u = x < 0 ? 0ull - (unsigned long long)x : (unsigned long long)x;
         /* Two digits a step from the table, then the last one or two. */
         while (u >= 100u) {
@@ -375,7 +378,13 @@ json_int(PyObject *v, jp_buffer *out)
         }
         if (x < 0)
             *--q = '-';
-        return json_put(out, q, (size_t)(end - q));
+        if (jp_buffer_reserve(out, 24) < 0) {
+            PyErr_NoMemory();
+            return JP_JSON_ERROR;
+        }
+        memcpy(out->data + out->len, q, 24);
+        out->len += (size_t)(end - q);
+        return JP_JSON_OK;
     }
     PyObject *s = PyLong_Type.tp_repr(v);
     if (s == NULL)
