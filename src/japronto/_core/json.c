@@ -495,7 +495,9 @@ int
 jp_json_encode(PyObject *obj, jp_buffer *out, jp_simd_level level)
 {
     size_t mark = out->len;
-    int rc = json_value(obj, out, 0, 0, level != JP_SIMD_SCALAR);
+    int vec = level != JP_SIMD_SCALAR;
+    /* Nearly every body is a dict: straight to it, without json_value's dispatch. */
+    int rc = PyDict_CheckExact(obj) ? json_dict(obj, out, 0, vec) : json_value(obj, out, 0, 0, vec);
     if (rc != JP_JSON_OK)
         out->len = mark;
     return rc;

@@ -1105,7 +1105,7 @@ response_json_c(jp_state *st, PyObject *json, response_object *self)
     size_t n = scratch->len;
     scratch->len = 0;
     if (n <= RESPONSE_INLINE_BODY) {
-        memcpy(self->inline_body, scratch->data, n);
+        (void)response_put_small(self->inline_body, scratch->data, n);
         self->body = self->inline_body;
         self->body_len = n;
         return JP_JSON_OK;
