@@ -73,6 +73,29 @@ def nested(depth, leaf):
 
 
 # Around 2**30 (one CPython digit: json.c reads such ints directly) and 2**63 (a long long).
+def dict_with_deletions():
+    """A dict whose table holds deleted entries between live ones, and one added after."""
+    d = {f"k{i}": i for i in range(10)}
+    for i in range(0, 10, 3):
+        del d[f"k{i}"]
+    d["late"] = "x"
+    return d
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+def instance_dicts():
+    """Instance __dict__s (shared-key, split tables), one with an attribute deleted."""
+    a, b = Point(1, "a"), Point(2, "b")
+    del b.x
+    b.z = [3]
+    return [vars(a), vars(b)]
+
+
 BIG_INTS = [0, -1, 1, 9, 10, 99, 100, 2**15, 2**30 - 1, 2**30, -(2**30 - 1), -(2**30)]
 BIG_INTS += [2**31, -(2**31), 2**63 - 1, 2**63, -(2**63), -(2**63) - 1]
 BIG_INTS += [2**64, 10**30, -(10**30), 12345678901234567890123]
@@ -105,6 +128,8 @@ CASES = {
     "nested-66": nested(66, {"x": 1}),
     "nested-200": nested(200, 1),
     "wide": {f"key{i}": [i, str(i), i / 2, None] for i in range(300)},
+    "dict-with-deletions": dict_with_deletions(),
+    "instance-dicts": instance_dicts(),
     "long-string": 'abc\u00e9"' * 5000,
 }
 # name -> the exception type the encoding raises (the server answers 500).

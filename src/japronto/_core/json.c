@@ -419,16 +419,19 @@ static int json_value(PyObject *v, jp_buffer *out, int depth, char before, int v
 
 /* A dict of str keys. Each key is written with the byte before it ("{" for the first, ","
  * for the others) and the ":" after it in one reservation; the value follows. PyDict_Next
- * lends its references, which is safe: no code runs that could change the dict. */
+ * lends its references, which is safe: no code runs that could change the dict. For the same
+ * reason the dict holds exactly its size in entries throughout, so the walk stops after the
+ * last one instead of calling PyDict_Next once more to hear that there are no more. */
 static int
 json_dict(PyObject *d, jp_buffer *out, int depth, int vec)
 {
-    if (PyDict_GET_SIZE(d) == 0)
+    Py_ssize_t left = PyDict_GET_SIZE(d);
+    if (left == 0)
         return JSON_PUT_LIT(out, "{}");
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     char before = '{';
-    while (PyDict_Next(d, &pos, &k, &v)) {
+    for (; left > 0 && PyDict_Next(d, &pos, &k, &v); left--) {
         /* The stdlib turns int, float, bool and None keys into strings; rare enough to leave
          * to it. */
         if (!PyUnicode_CheckExact(k))
