@@ -132,7 +132,7 @@ def test_content_length_digits():
 def test_text_fast_path_bytes_at_every_small_length():
     # The 200-text fast path copies small bodies with fixed-size overlapping moves and writes
     # the Content-Length digits in place: every size class and digit count, byte for byte.
-    lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 4096, 65537]
+    lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 1001, 4096, 9999, 10000, 65537, 100000]
     for n in lengths:
         for text in ("".join(chr(ord("a") + i % 26) for i in range(n)), "é" * (n // 2)):
             body = text.encode()
@@ -986,3 +986,82 @@ def test_json_only_fast_path_builds_what_the_general_path_builds():
             assert ser(fast) == ser(general)
             for attr in ("code", "body", "text", "mime_type", "headers", "cookies"):
                 assert getattr(fast, attr) == getattr(general, attr), attr
+
+
+def _json_cases():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "apps" / "_json_cases.py"
+    spec = importlib.util.spec_from_file_location("_json_cases", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _json_levels():
+    """The string scanners of json.c this CPU can run ("scalar" always)."""
+    levels = ["scalar"]
+    try:
+        _core._json_encode("", "avx2")
+        levels.append("avx2")
+    except ValueError:
+        pass
+    return levels
+
+
+JSON_LEVELS = _json_levels()
+
+
+def test_json_strings_with_escapes_at_every_position_and_length():
+    # json.c copies strings in blocks (16 bytes with SSE2 or 8 with word tricks, the last
+    # overlapping; shorter ones as halves, quarters or single bytes): every escape and some
+    # neighbours at every place, lengths 0-70, alone, in a list (after "[" or ","), as keys
+    # (after "{" or ",", before ":"); through Response and through each scanner.
+    cases = _json_cases()
+    for n in range(cases.MAX_LEN + 1):
+        strings = cases.strings_of_length(n)
+        keys = {s: 0 for s in strings}
+        for s in strings:
+            expected = _stdlib_json(s)
+            assert Response(json=s).body == expected, repr(s)
+            for level in JSON_LEVELS:
+                assert _core._json_encode(s, level) == expected, (level, s)
+        for value in (strings, keys, [keys, strings]):
+            expected = _stdlib_json(value)
+            assert Response(json=value).body == expected, n
+            for level in JSON_LEVELS:
+                assert _core._json_encode(value, level) == expected, (level, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_json_every_scanner_writes_what_the_stdlib_writes(value):
+    for level in JSON_LEVELS:
+        assert _core._json_encode(value, level) == _stdlib_json(value), level
+
+
+def test_json_cases_shared_with_the_server_tests():
+    cases = _json_cases()
+    for name, value in cases.CASES.items():
+        assert Response(json=value).body == cases.expected(value), name
+    for value in cases.FAILING.values():
+        with pytest.raises((ValueError, UnicodeEncodeError)):
+            Response(json=value)
+
+
+def test_json_bodies_around_the_inline_size():
+    # JSON from json.c of up to 256 bytes is kept inside the Response, longer in a bytes
+    # object: both sides of the boundary, through the fast and the general constructor.
+    for size in (1, 2, 27, 254, 255, 256, 257, 258, 1000, 70000):
+        value = "x" * (size - 2) if size >= 2 else 7
+        expected = _stdlib_json(value)
+        assert len(expected) == size
+        for r in (Response(json=value), Response(json=value, code=201)):
+            assert r.body == expected and r.text == expected.decode(), size
+            assert repr(r).endswith(f", {size} bytes>")
+            raw = _core._serialize(r)
+            assert raw.endswith(b"\r\n\r\n" + expected)
+            assert header_values(raw, b"Content-Length") == [str(size).encode()]
+        del r
+        gc.collect()

@@ -14,6 +14,7 @@
 #define JP_JSON_H
 
 #include "buffer.h"
+#include "simd.h"
 #include "state.h"
 
 /* Deeper than this, the general encoder takes over (it detects cycles; this one does not). */
@@ -27,7 +28,8 @@ enum {
 
 /* Appends the JSON text of obj to out. Returns JP_JSON_OK, JP_JSON_ERROR, or
  * JP_JSON_FALLBACK. On anything but OK, out->len is what it was. Never runs Python code
- * (it calls no method of the objects: only exact built-in types are read). */
-int jp_json_encode(PyObject *obj, jp_buffer *out);
+ * (it calls no method of the objects: only exact built-in types are read). level picks the
+ * string scanner (jp_simd_default(), or a test's choice); every level writes the same bytes. */
+int jp_json_encode(PyObject *obj, jp_buffer *out, jp_simd_level level);
 
 #endif /* JP_JSON_H */

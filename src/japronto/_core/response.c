@@ -9,7 +9,8 @@
  * later is plain memcpy that cannot run Python code and cannot fail except for memory:
  *   - the body is held as `payload`, either a bytes object or a str whose cached UTF-8 form
  *     is the body (text= with utf-8, and json.dumps's str), and `body`/`body_len` point into
- *     it; payload is immutable, so the pointer stays valid for the object's lifetime;
+ *     it; payload is immutable, so the pointer stays valid for the object's lifetime; or,
+ *     for JSON written by json.c that fits, in the object's own `inline_body` (no payload);
  *   - every header line we do not emit from a static string (a custom Content-Type, the
  *     user's headers, one Set-Cookie per cookie) is preformatted, CRLF-terminated, into the
  *     C buffer `fields`; a custom Content-Type line comes first, `ctype_len` bytes long, so
@@ -36,6 +37,15 @@
 
 #include <stdint.h>
 #include <time.h>
+
+/* For the few places where the split between a hot inlined path and its cold rest matters. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RESPONSE_INLINE inline __attribute__((always_inline))
+#define RESPONSE_NOINLINE __attribute__((noinline))
+#else
+#define RESPONSE_INLINE inline
+#define RESPONSE_NOINLINE
+#endif
 
 /* ------------------------------------------------------------------------------------------
  * Status codes
@@ -225,11 +235,42 @@ response_put_u64(char *p, uint64_t v)
     return response_put(p, q, (size_t)(end - q));
 }
 
-/* Like response_put_u64, but the digits are written in place (counted first), which saves the
- * variable-length copy: a library call for a few bytes. */
+/* "00" "01" ... "99": two digits a lookup, for response_put_digits. */
+static const char response_digit_pairs[201] = "00010203040506070809"
+                                              "10111213141516171819"
+                                              "20212223242526272829"
+                                              "30313233343536373839"
+                                              "40414243444546474849"
+                                              "50515253545556575859"
+                                              "60616263646566676869"
+                                              "70717273747576777879"
+                                              "80818283848586878889"
+                                              "90919293949596979899";
+
+/* Like response_put_u64, but the digits are written in place, which saves the variable-length
+ * copy (a library call for a few bytes). Lengths below 10,000 (nearly every body of an API)
+ * take one or two table lookups instead of a division per digit. */
 static inline char *
 response_put_digits(char *p, uint64_t v)
 {
+    if (v < 100) {
+        if (v < 10) {
+            *p = (char)('0' + v);
+            return p + 1;
+        }
+        memcpy(p, response_digit_pairs + 2 * v, 2);
+        return p + 2;
+    }
+    if (v < 10000) {
+        if (v < 1000) {
+            *p = (char)('0' + v / 100);
+            memcpy(p + 1, response_digit_pairs + 2 * (v % 100), 2);
+            return p + 3;
+        }
+        memcpy(p, response_digit_pairs + 2 * (v / 100), 2);
+        memcpy(p + 2, response_digit_pairs + 2 * (v % 100), 2);
+        return p + 4;
+    }
     size_t n = 1;
     for (uint64_t t = v; t >= 10u; t /= 10u)
         n++;
@@ -276,6 +317,77 @@ response_put_status(char *p, int status)
     return RESPONSE_PUT_LIT(p, " \r\n");
 }
 
+/* The heads of the responses nearly every hello-world and most APIs send: 200, UTF-8 text or
+ * JSON, no header of the user's, HTTP/1.1 keep-alive, not HEAD; up to the Content-Length
+ * digits. Each array is padded with zeros to RESPONSE_FAST_PREFIX_SIZE so that it can be copied
+ * with five 16-byte moves whatever its length (see response_write_fast). */
+#define RESPONSE_FAST_PREFIX_SIZE 80
+#define RESPONSE_TEXT_PREFIX                                                                       \
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+#define RESPONSE_JSON_PREFIX "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+static const char response_text_prefix[RESPONSE_FAST_PREFIX_SIZE] = RESPONSE_TEXT_PREFIX;
+static const char response_json_prefix[RESPONSE_FAST_PREFIX_SIZE] = RESPONSE_JSON_PREFIX;
+_Static_assert(sizeof(RESPONSE_TEXT_PREFIX) <= RESPONSE_FAST_PREFIX_SIZE &&
+                   sizeof(RESPONSE_JSON_PREFIX) <= RESPONSE_FAST_PREFIX_SIZE &&
+                   sizeof(RESPONSE_JSON_PREFIX) - 1 >= RESPONSE_FAST_PREFIX_SIZE - 16,
+               "the fast prefixes must fit five 16-byte moves and fill more than four");
+
+/* Whether a response's own fields allow the fast path: 200 (checked by the caller), a default
+ * UTF-8 text or JSON Content-Type, no header lines of the user's, nothing the user's headers
+ * change in ours. */
+static inline int
+response_fast_ctype(int ctype, size_t fields_len, unsigned flags)
+{
+    return (ctype == RESPONSE_CT_TEXT_UTF8 || ctype == RESPONSE_CT_JSON) && fields_len == 0 &&
+           flags == 0;
+}
+
+/* Whether the connection allows it: HTTP/1.1 keep-alive (no Connection header to write), not
+ * HEAD (the body goes out), and a Date line to send. */
+static inline int
+response_fast_ctx(const jp_response_ctx *ctx, const jp_date_cache *date)
+{
+    return ctx->version_minor == 1 && ctx->keep_alive && !ctx->head && date != NULL &&
+           date->line[0] == 'D';
+}
+
+/* Writes a response that passed the two checks above: exactly the bytes of the general path
+ * of response_write (tests/test_response.py compares them), but every piece except the digits
+ * and the body has a fixed size, so the copies are inlined moves instead of libc calls. The
+ * prefix is copied as 80 bytes and the cursor moved by its real length; the bytes after it
+ * are overwritten by the digits and the rest, and all of them lie within the reservation. */
+static RESPONSE_INLINE int
+response_write_fast(jp_buffer *out, int ctype, const char *body, size_t body_len,
+                    const jp_date_cache *date)
+{
+    static const char suffix[] = "Server: japronto\r\n\r\n";
+    if (body_len > SIZE_MAX - 256)
+        return -1;
+    if (jp_buffer_reserve(out, RESPONSE_FAST_PREFIX_SIZE + 20 + 2 + JP_DATE_LINE_LEN +
+                                   sizeof(suffix) + body_len) < 0)
+        return -1;
+    char *p = out->data + out->len;
+    int text = ctype == RESPONSE_CT_TEXT_UTF8;
+    const char *prefix = text ? response_text_prefix : response_json_prefix;
+    size_t prefix_len = text ? sizeof(RESPONSE_TEXT_PREFIX) - 1 : sizeof(RESPONSE_JSON_PREFIX) - 1;
+    /* Five explicit moves: for a constant copy of this size GCC would emit `rep movsb`,
+     * whose start-up costs more than the copy. */
+    memcpy(p, prefix, 16);
+    memcpy(p + 16, prefix + 16, 16);
+    memcpy(p + 32, prefix + 32, 16);
+    memcpy(p + 48, prefix + 48, 16);
+    memcpy(p + 64, prefix + 64, 16);
+    p += prefix_len;
+    p = response_put_digits(p, (uint64_t)body_len);
+    p = RESPONSE_PUT_LIT(p, "\r\n");
+    memcpy(p, date->line, JP_DATE_LINE_LEN);
+    p += JP_DATE_LINE_LEN;
+    p = RESPONSE_PUT_LIT(p, suffix);
+    p = response_put_small(p, body, body_len);
+    out->len = (size_t)(p - out->data);
+    return 0;
+}
+
 /* The one serialiser. Everything variable is already formatted: the status line comes from
  * the table, ctype picks a static Content-Type line or the first ctype_len bytes of fields,
  * and only the Content-Length digits are produced here. The whole response is measured
@@ -286,39 +398,9 @@ response_write(jp_buffer *out, int status, int ctype, const char *fields, size_t
                size_t ctype_len, const char *body, size_t body_len, unsigned flags,
                const jp_response_ctx *ctx, const jp_date_cache *date, int *closes)
 {
-    /* The responses nearly every hello-world and most APIs send: 200, UTF-8 text or JSON, no
-     * header of the user's, HTTP/1.1 keep-alive, not HEAD. Every piece but the digits and the body has
-     * a fixed size, so the copies are inlined instead of being libc calls. The bytes are
-     * exactly those of the general path below (tests/test_response.py compares them). */
-    if (status == 200 && (ctype == RESPONSE_CT_TEXT_UTF8 || ctype == RESPONSE_CT_JSON) &&
-        fields_len == 0 && flags == 0 && ctx->version_minor == 1 && ctx->keep_alive &&
-        !ctx->head && date != NULL && date->line[0] == 'D') {
-        static const char text_prefix[] = "HTTP/1.1 200 OK\r\n"
-                                          "Content-Type: text/plain; charset=utf-8\r\n"
-                                          "Content-Length: ";
-        static const char json_prefix[] = "HTTP/1.1 200 OK\r\n"
-                                          "Content-Type: application/json\r\n"
-                                          "Content-Length: ";
-        static const char suffix[] = "Server: japronto\r\n\r\n";
-        if (body_len > SIZE_MAX - 256)
-            return -1;
-        if (jp_buffer_reserve(out, sizeof(text_prefix) + 20 + 2 + JP_DATE_LINE_LEN +
-                                       sizeof(suffix) + body_len) < 0)
-            return -1;
-        char *p = out->data + out->len;
-        if (ctype == RESPONSE_CT_TEXT_UTF8)
-            p = RESPONSE_PUT_LIT(p, text_prefix);
-        else
-            p = RESPONSE_PUT_LIT(p, json_prefix);
-        p = response_put_digits(p, (uint64_t)body_len);
-        p = RESPONSE_PUT_LIT(p, "\r\n");
-        memcpy(p, date->line, JP_DATE_LINE_LEN);
-        p += JP_DATE_LINE_LEN;
-        p = RESPONSE_PUT_LIT(p, suffix);
-        p = response_put_small(p, body, body_len);
-        out->len = (size_t)(p - out->data);
-        return 0;
-    }
+    if (status == 200 && response_fast_ctype(ctype, fields_len, flags) &&
+        response_fast_ctx(ctx, date))
+        return response_write_fast(out, ctype, body, body_len, date);
 
     /* RFC 9110 sections 15.2, 15.3.5, 15.4.5: 1xx, 204 and 304 have no content, and a
      * Content-Length on them would be a lie (1xx, 204) or about another representation
@@ -414,6 +496,10 @@ enum {
     RESPONSE_KIND_BODY,
 };
 
+/* JSON bodies up to this many bytes are kept inside the Response; the object stays within
+ * pymalloc's small-object limit (512 bytes). */
+#define RESPONSE_INLINE_BODY 256
+
 /* clang-format does not know that PyObject_HEAD is a whole member declaration. */
 /* clang-format off */
 typedef struct response_object {
@@ -423,9 +509,11 @@ typedef struct response_object {
     uint8_t kind;     /* RESPONSE_KIND_* */
     uint8_t ctype;    /* RESPONSE_CT_* */
     uint8_t flags;    /* RESPONSE_USER_* */
-    const char *body; /* into payload; NULL when kind is NONE */
+    uint8_t tracked;  /* by the collector: set exactly when headers or cookies were given */
+    const char *body; /* into payload or inline_body; NULL when kind is NONE */
     size_t body_len;
-    PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body */
+    PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body
+                            or the body is in inline_body */
     PyObject *text;      /* the str given as text=, or NULL */
     PyObject *mime_type; /* as given, or NULL */
     PyObject *encoding;  /* as given, or NULL */
@@ -433,6 +521,9 @@ typedef struct response_object {
     PyObject *cookies;   /* ... with this one (see the top of the file) */
     size_t ctype_len;    /* bytes of fields that are our custom Content-Type line */
     jp_buffer fields;    /* preformatted header lines, each ending in CRLF */
+    /* A JSON body json.c wrote, when it fits: a bytes object would cost an allocation and a
+     * free per response, and the handler's JSON is nearly always this small. */
+    char inline_body[RESPONSE_INLINE_BODY];
 } response_object;
 /* clang-format on */
 
@@ -447,17 +538,36 @@ response_ref(PyObject *obj)
     return obj;
 }
 
-int
-jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx *ctx,
-                      const jp_date_cache *date, int *closes)
+/* jp_response_serialize past its fast path; out of line so that the fast path does not pay
+ * for the general one's registers and twelve arguments. */
+static RESPONSE_NOINLINE int
+response_serialize_general(response_object *r, jp_buffer *out, const jp_response_ctx *ctx,
+                           const jp_date_cache *date, int *closes)
 {
-    response_object *r = (response_object *)response;
     if (response_write(out, r->code, r->ctype, r->fields.data, r->fields.len, r->ctype_len, r->body,
                        r->body_len, r->flags, ctx, date, closes) < 0) {
         PyErr_NoMemory();
         return -1;
     }
     return 0;
+}
+
+int
+jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx *ctx,
+                      const jp_date_cache *date, int *closes)
+{
+    response_object *r = (response_object *)response;
+    /* The fast path is tried here first, which spares the common response the general
+     * serialiser's twelve arguments. */
+    if (r->code == 200 && response_fast_ctype(r->ctype, r->fields.len, r->flags) &&
+        response_fast_ctx(ctx, date)) {
+        if (response_write_fast(out, r->ctype, r->body, r->body_len, date) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        return 0;
+    }
+    return response_serialize_general(r, out, ctx, date, closes);
 }
 
 /* --- validation helpers ------------------------------------------------------------------- */
@@ -916,7 +1026,7 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
  * is set here, and the caller tracks it only if it comes to hold user objects (headers,
  * cookies: the only possible cycles), so the common one costs the collector nothing. Not
  * subclassable, so the size is fixed and every free-list entry fits. */
-static response_object *
+static RESPONSE_INLINE response_object *
 response_alloc(jp_state *st)
 {
     response_object *self;
@@ -936,6 +1046,7 @@ response_alloc(jp_state *st)
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
     self->flags = 0;
+    self->tracked = 0;
     self->body = NULL;
     self->body_len = 0;
     self->payload = self->text = self->mime_type = self->encoding = NULL;
@@ -955,7 +1066,7 @@ jp_response_freelist_clear(jp_state *st)
 
 /* Response(text=<str>) and Response(<str>), by far the most common calls: what
  * response_build does for them, without its general argument handling. */
-static PyObject *
+static RESPONSE_INLINE PyObject *
 response_build_text(jp_state *st, PyObject *text)
 {
     response_object *self = response_alloc(st);
@@ -963,30 +1074,51 @@ response_build_text(jp_state *st, PyObject *text)
         return NULL;
     self->kind = RESPONSE_KIND_TEXT;
     self->ctype = RESPONSE_CT_TEXT_UTF8;
-    Py_INCREF(text);
-    self->text = text;
-    if (response_set_payload(self, text) < 0) {
+    /* The str is the payload and nothing else: the text attribute returns the payload when it
+     * is a str, so self->text stays NULL and the object holds one reference, not two. */
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        self->body = (const char *)(((PyASCIIObject *)text) + 1);
+        self->body_len = (size_t)PyUnicode_GET_LENGTH(text);
+        Py_INCREF(text);
+        self->payload = text;
+    } else if (response_set_payload(self, text) < 0) {
         Py_DECREF(self);
         return NULL;
     }
     return (PyObject *)self;
 }
 
-/* json as bytes, encoded by json.c; NULL with an exception on an error, NULL without one when
- * json is not plain data (the caller then uses the general encoder). The scratch buffer is
- * the module's: the encoder runs no Python code, so nothing can re-enter it before its bytes
- * are copied out. */
-static PyObject *
-response_json_c(jp_state *st, PyObject *json)
+/* Encodes json with json.c into the module's scratch buffer and makes it self's body: copied
+ * into self->inline_body when it fits, else into a new bytes payload. Returns JP_JSON_OK,
+ * JP_JSON_ERROR (an exception is set) or JP_JSON_FALLBACK (json is not plain data; no
+ * exception: the caller uses the general encoder). The scratch buffer is the module's: the
+ * encoder runs no Python code, so nothing can re-enter it before its bytes are copied out. */
+static int
+response_json_c(jp_state *st, PyObject *json, response_object *self)
 {
     jp_buffer *scratch = &st->json_scratch;
     scratch->len = 0;
-    if (jp_json_encode(json, scratch) != JP_JSON_OK)
-        return NULL;
-    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)scratch->len);
+    int rc = jp_json_encode(json, scratch, jp_simd_default());
+    if (rc != JP_JSON_OK)
+        return rc;
+    /* OK means at least one byte was written, so data is not NULL. */
+    size_t n = scratch->len;
     scratch->len = 0;
-    jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
-    return encoded;
+    if (n <= RESPONSE_INLINE_BODY) {
+        (void)response_put_small(self->inline_body, scratch->data, n);
+        self->body = self->inline_body;
+        self->body_len = n;
+        return JP_JSON_OK;
+    }
+    PyObject *encoded = PyBytes_FromStringAndSize(scratch->data, (Py_ssize_t)n);
+    if (scratch->cap > RESPONSE_JSON_SCRATCH_KEEP)
+        jp_buffer_trim(scratch, RESPONSE_JSON_SCRATCH_KEEP);
+    if (encoded == NULL)
+        return JP_JSON_ERROR;
+    self->body = PyBytes_AS_STRING(encoded);
+    self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
+    Py_XSETREF(self->payload, encoded);
+    return JP_JSON_OK;
 }
 
 /* Response(json=<plain data>): what response_build does for it when json.c takes the value;
@@ -994,20 +1126,17 @@ response_json_c(jp_state *st, PyObject *json)
 static PyObject *
 response_build_json(jp_state *st, PyObject *json)
 {
-    PyObject *encoded = response_json_c(st, json);
-    if (encoded == NULL)
-        return NULL;
     response_object *self = response_alloc(st);
-    if (self == NULL) {
-        Py_DECREF(encoded);
+    if (self == NULL)
         return NULL;
-    }
     self->kind = RESPONSE_KIND_JSON;
     self->ctype = RESPONSE_CT_JSON;
-    /* A bytes payload: response_set_payload cannot fail. */
-    self->body = PyBytes_AS_STRING(encoded);
-    self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
-    self->payload = encoded;
+    if (response_json_c(st, json, self) != JP_JSON_OK) {
+        /* Back to the free list; it holds nothing, so no code runs and the exception (if
+         * any) stays as it is. */
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -1037,8 +1166,10 @@ response_build(jp_state *st, PyObject *const *argv)
     response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
-    if (headers != NULL || cookies != NULL)
+    if (headers != NULL || cookies != NULL) {
         PyObject_GC_Track(self);
+        self->tracked = 1;
+    }
     Py_XINCREF(headers);
     self->headers = headers;
     Py_XINCREF(cookies);
@@ -1141,12 +1272,12 @@ response_build(jp_state *st, PyObject *const *argv)
             goto error;
         }
         self->kind = RESPONSE_KIND_JSON;
-        PyObject *dumped = response_json_c(st, json);
-        if (dumped == NULL && PyErr_Occurred())
+        int rc = response_json_c(st, json, self);
+        if (rc == JP_JSON_ERROR)
             goto error;
-        if (dumped == NULL) {
+        if (rc == JP_JSON_FALLBACK) {
             /* Not plain data: the general encoder. */
-            dumped = PyObject_CallOneArg(st->json_dumps, json);
+            PyObject *dumped = PyObject_CallOneArg(st->json_dumps, json);
             if (dumped == NULL)
                 goto error;
             if (!PyBytes_Check(dumped) && !PyUnicode_Check(dumped)) {
@@ -1155,11 +1286,11 @@ response_build(jp_state *st, PyObject *const *argv)
                 Py_DECREF(dumped);
                 goto error;
             }
+            int err = response_set_payload(self, dumped);
+            Py_DECREF(dumped);
+            if (err < 0)
+                goto error;
         }
-        int err = response_set_payload(self, dumped);
-        Py_DECREF(dumped);
-        if (err < 0)
-            goto error;
     } else if (body != NULL) {
         self->kind = RESPONSE_KIND_BODY;
         if (PyBytes_Check(body)) {
@@ -1224,23 +1355,10 @@ response_kw_index(PyObject *key)
     return -1;
 }
 
-PyObject *
-jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* jp_response_new past its fast paths: every argument by position or keyword. */
+static RESPONSE_NOINLINE PyObject *
+response_new_general(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    /* Keyword names come interned from the caller's code object, so a pointer compare
-     * recognises text=; any other spelling takes the general path, with the same result. */
-    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
-        PyTuple_GET_ITEM(kwnames, 0) == st->str_text && PyUnicode_CheckExact(args[0]))
-        return response_build_text(st, args[0]);
-    if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0]))
-        return response_build_text(st, args[0]);
-    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1 &&
-        PyTuple_GET_ITEM(kwnames, 0) == st->str_json && args[0] != Py_None) {
-        PyObject *r = response_build_json(st, args[0]);
-        if (r != NULL || PyErr_Occurred())
-            return r;
-    }
     if (nargs > RESPONSE_NARGS) {
         PyErr_Format(PyExc_TypeError,
                      "Response() takes at most %d positional arguments (%zd given)", RESPONSE_NARGS,
@@ -1269,6 +1387,28 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
         }
     }
     return response_build(st, values);
+}
+
+/* Kept small so that its two fast paths pay no prologue for the general one. Keyword names
+ * come interned from the caller's code object, so a pointer compare recognises text= and
+ * json=; any other spelling takes the general path, with the same result. */
+PyObject *
+jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, 0), *value = args[0];
+        if (key == st->str_text && PyUnicode_CheckExact(value))
+            return response_build_text(st, value);
+        if (key == st->str_json && value != Py_None) {
+            PyObject *r = response_build_json(st, value);
+            if (r != NULL || PyErr_Occurred())
+                return r;
+        }
+    } else if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0])) {
+        return response_build_text(st, args[0]);
+    }
+    return response_new_general(st, args, nargs, kwnames);
 }
 
 /* Calling the type, _core.Response(...), takes the vectorcall path on every supported
@@ -1316,8 +1456,12 @@ response_dealloc(PyObject *op)
 {
     response_object *self = (response_object *)op;
     PyTypeObject *tp = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    (void)response_clear(op);
+    /* Only a response that was given headers or cookies is tracked and holds them (tp_clear
+     * may have dropped them since, which Py_CLEAR allows for); the common one skips both. */
+    if (self->tracked) {
+        PyObject_GC_UnTrack(op);
+        (void)response_clear(op);
+    }
     Py_CLEAR(self->payload);
     Py_CLEAR(self->text);
     Py_CLEAR(self->mime_type);
@@ -1374,9 +1518,9 @@ static PyObject *
 response_get_body(PyObject *op, void *Py_UNUSED(closure))
 {
     response_object *self = (response_object *)op;
-    if (self->payload == NULL)
+    if (self->body == NULL)
         Py_RETURN_NONE;
-    if (PyBytes_CheckExact(self->payload))
+    if (self->payload != NULL && PyBytes_CheckExact(self->payload))
         return response_ref(self->payload);
     return PyBytes_FromStringAndSize(self->body, (Py_ssize_t)self->body_len);
 }
@@ -1387,9 +1531,9 @@ response_get_text(PyObject *op, void *Py_UNUSED(closure))
     response_object *self = (response_object *)op;
     if (self->text != NULL)
         return response_ref(self->text);
-    if (self->payload == NULL)
+    if (self->body == NULL)
         Py_RETURN_NONE;
-    if (PyUnicode_Check(self->payload))
+    if (self->payload != NULL && PyUnicode_Check(self->payload))
         return response_ref(self->payload);
     const char *enc = self->encoding != NULL && self->kind != RESPONSE_KIND_JSON
                           ? PyUnicode_AsUTF8(self->encoding)
@@ -1418,7 +1562,7 @@ response_repr(PyObject *op)
 {
     response_object *self = (response_object *)op;
     const char *reason = jp_status_reason(self->code);
-    if (self->payload == NULL)
+    if (self->body == NULL)
         return PyUnicode_FromFormat("<Response %d%s%s, no body>", self->code, *reason ? " " : "",
                                     reason);
     return PyUnicode_FromFormat("<Response %d%s%s, %zu bytes>", self->code, *reason ? " " : "",
@@ -1575,7 +1719,45 @@ response_py_serialize_simple(PyObject *module, PyObject *args, PyObject *kwds)
     return response_buffer_to_bytes(&out);
 }
 
+PyDoc_STRVAR(response_py_json_encode_doc,
+             "_json_encode(obj, simd)\n--\n\n"
+             "Test hook: the bytes json.c writes for obj with the string scanner of simd\n"
+             "(\"scalar\" or \"avx2\", the latter only where the CPU has it), or None when it\n"
+             "leaves obj to the general encoder.");
+
+static PyObject *
+response_py_json_encode(PyObject *module, PyObject *args)
+{
+    PyObject *obj;
+    const char *simd;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "Os:_json_encode", &obj, &simd))
+        return NULL;
+    jp_simd_level level;
+    if (strcmp(simd, "scalar") == 0) {
+        level = JP_SIMD_SCALAR;
+    } else if (strcmp(simd, "avx2") == 0 && jp_simd_cpu_best() == JP_SIMD_AVX2) {
+        level = JP_SIMD_AVX2;
+    } else {
+        PyErr_Format(PyExc_ValueError, "simd must be \"scalar\" or a level this CPU has, not %s",
+                     simd);
+        return NULL;
+    }
+    jp_buffer out = JP_BUFFER_INIT;
+    int rc = jp_json_encode(obj, &out, level);
+    if (rc == JP_JSON_FALLBACK) {
+        jp_buffer_free(&out);
+        Py_RETURN_NONE;
+    }
+    if (rc != JP_JSON_OK) {
+        jp_buffer_free(&out);
+        return NULL;
+    }
+    return response_buffer_to_bytes(&out);
+}
+
 static PyMethodDef response_functions[] = {
+    {"_json_encode", response_py_json_encode, METH_VARARGS, response_py_json_encode_doc},
     {"_serialize", (PyCFunction)(void (*)(void))response_py_serialize, METH_VARARGS | METH_KEYWORDS,
      response_py_serialize_doc},
     {"_serialize_simple", (PyCFunction)(void (*)(void))response_py_serialize_simple,
