@@ -14,6 +14,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+const char jp_digit_pairs[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
 /* The first allocation. Small enough not to matter for a connection that only ever sends a
  * "Hello world", large enough that such a connection never grows its buffer a second time. */
 #define BUFFER_MIN_CAP 1024u

@@ -20,6 +20,10 @@ typedef struct jp_buffer {
 
 #define JP_BUFFER_INIT {NULL, 0, 0}
 
+/* "00" "01" ... "99": decimal numbers written into a buffer two digits a lookup (the JSON
+ * encoder's ints, a response's Content-Length). */
+extern const char jp_digit_pairs[201];
+
 /* Makes room for extra more bytes after len. Returns 0, or -1 when memory is exhausted (the
  * buffer is left as it was). */
 int jp_buffer_reserve_slow(jp_buffer *b, size_t extra);

@@ -321,17 +321,6 @@ json_string(PyObject *s, jp_buffer *out, char before, char after, int vec)
     return json_string_general(s, out, before, after, vec);
 }
 
-/* "00" "01" ... "99": two digits a lookup (response.c has the same table for Content-Length). */
-static const char json_digit_pairs[201] = "00010203040506070809"
-                                          "10111213141516171819"
-                                          "20212223242526272829"
-                                          "30313233343536373839"
-                                          "40414243444546474849"
-                                          "50515253545556575859"
-                                          "60616263646566676869"
-                                          "70717273747576777879"
-                                          "80818283848586878889"
-                                          "90919293949596979899";
 
 /* An int: digits of a long long written here; a larger one through int.__repr__ (exact int,
  * so the built-in one: no user code). */
@@ -367,12 +356,12 @@ json_int(PyObject *v, jp_buffer *out)
         /* Two digits a step from the table, then the last one or two. */
         while (u >= 100u) {
             q -= 2;
-            memcpy(q, json_digit_pairs + 2 * (u % 100u), 2);
+            memcpy(q, jp_digit_pairs + 2 * (u % 100u), 2);
             u /= 100u;
         }
         if (u >= 10u) {
             q -= 2;
-            memcpy(q, json_digit_pairs + 2 * u, 2);
+            memcpy(q, jp_digit_pairs + 2 * u, 2);
         } else {
             *--q = (char)('0' + u);
         }

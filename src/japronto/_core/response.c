@@ -235,17 +235,6 @@ response_put_u64(char *p, uint64_t v)
     return response_put(p, q, (size_t)(end - q));
 }
 
-/* "00" "01" ... "99": two digits a lookup, for response_put_digits. */
-static const char response_digit_pairs[201] = "00010203040506070809"
-                                              "10111213141516171819"
-                                              "20212223242526272829"
-                                              "30313233343536373839"
-                                              "40414243444546474849"
-                                              "50515253545556575859"
-                                              "60616263646566676869"
-                                              "70717273747576777879"
-                                              "80818283848586878889"
-                                              "90919293949596979899";
 
 /* Like response_put_u64, but the digits are written in place, which saves the variable-length
  * copy (a library call for a few bytes). Lengths below 10,000 (nearly every body of an API)
@@ -258,17 +247,17 @@ response_put_digits(char *p, uint64_t v)
             *p = (char)('0' + v);
             return p + 1;
         }
-        memcpy(p, response_digit_pairs + 2 * v, 2);
+        memcpy(p, jp_digit_pairs + 2 * v, 2);
         return p + 2;
     }
     if (v < 10000) {
         if (v < 1000) {
             *p = (char)('0' + v / 100);
-            memcpy(p + 1, response_digit_pairs + 2 * (v % 100), 2);
+            memcpy(p + 1, jp_digit_pairs + 2 * (v % 100), 2);
             return p + 3;
         }
-        memcpy(p, response_digit_pairs + 2 * (v / 100), 2);
-        memcpy(p + 2, response_digit_pairs + 2 * (v % 100), 2);
+        memcpy(p, jp_digit_pairs + 2 * (v / 100), 2);
+        memcpy(p + 2, jp_digit_pairs + 2 * (v % 100), 2);
         return p + 4;
     }
     size_t n = 1;

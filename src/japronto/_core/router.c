@@ -553,6 +553,28 @@ router_route_matches_raw(const router_route *r, const char *path, size_t len, jp
     return at == len; /* else the path has more segments */
 }
 
+/* In a scan: r's path matched but its methods do not take this one; they join the Allow
+ * line (the first such route starts it afresh). */
+static void
+router_path_matched(router_matcher *self, const router_route *r, int *path_matched)
+{
+    if (!*path_matched)
+        memset(self->allow_seen, 0, self->n_methods);
+    *path_matched = 1;
+    router_mark_methods(self, r);
+}
+
+/* The end of a scan that found no route for the method: 404, or 405 with the Allow line. */
+static jp_match_result
+router_scan_end(router_matcher *self, int path_matched, jp_match *out)
+{
+    if (!path_matched)
+        return JP_MATCH_NOT_FOUND;
+    if (router_allow_line(self, &out->allow, &out->allow_len) < 0)
+        return JP_MATCH_ERROR;
+    return JP_MATCH_BAD_METHOD;
+}
+
 /* router_scan for an escape-free path that is not split (see router_route_matches_raw); only
  * used when every route with placeholders has at most ROUTER_STACK_SEGMENTS segments. */
 static jp_match_result
@@ -568,16 +590,9 @@ router_scan_raw(router_matcher *self, const char *path, size_t len, const char *
             continue;
         if (router_route_allows(self, r, method, method_len, &mid))
             return router_found(r, segs, out);
-        if (!path_matched)
-            memset(self->allow_seen, 0, self->n_methods);
-        path_matched = 1;
-        router_mark_methods(self, r);
+        router_path_matched(self, r, &path_matched);
     }
-    if (!path_matched)
-        return JP_MATCH_NOT_FOUND;
-    if (router_allow_line(self, &out->allow, &out->allow_len) < 0)
-        return JP_MATCH_ERROR;
-    return JP_MATCH_BAD_METHOD;
+    return router_scan_end(self, path_matched, out);
 }
 
 static jp_match_result
@@ -592,16 +607,9 @@ router_scan(router_matcher *self, const router_path *p, const char *method, size
             continue;
         if (router_route_allows(self, r, method, method_len, &mid))
             return router_found(r, p->segs, out);
-        if (!path_matched)
-            memset(self->allow_seen, 0, self->n_methods);
-        path_matched = 1;
-        router_mark_methods(self, r);
+        router_path_matched(self, r, &path_matched);
     }
-    if (!path_matched)
-        return JP_MATCH_NOT_FOUND;
-    if (router_allow_line(self, &out->allow, &out->allow_len) < 0)
-        return JP_MATCH_ERROR;
-    return JP_MATCH_BAD_METHOD;
+    return router_scan_end(self, path_matched, out);
 }
 
 /* Everything but the memo hit: kept out of line so that the hit, which is most requests, does
