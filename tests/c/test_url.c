@@ -325,7 +325,8 @@ test_url_equal(void)
 /* jp_url_find against a byte loop: every buffer length up to 40, every start, the byte looked
  * for at every position or nowhere, with the byte and its neighbours ('.', '0': one off '/')
  * before the start too, which must not be found; the buffer flush against an unreadable page.
- * jp_url_copy: every length up to 40 copies exactly n bytes and writes nothing after them. */
+ * jp_copy_small (buffer.h): every length up to 40 copies exactly n bytes, writes nothing after
+ * them and returns the end. */
 static void
 test_find_and_copy(void)
 {
@@ -357,7 +358,7 @@ test_find_and_copy(void)
             src[i] = (char)('A' + i);
         memset(dst, '#', sizeof(dst));
         const char *in = jp_guarded_copy(&guard, src, n);
-        jp_url_copy(dst, in, n);
+        CHECK(jp_copy_small(dst, in, n) == dst + n, "copy %zu bytes: end", n);
         CHECK(memcmp(dst, src, n) == 0, "copy %zu bytes", n);
         for (size_t i = n; i < sizeof(dst); i++)
             CHECK(dst[i] == '#', "copy %zu bytes wrote at %zu", n, i);

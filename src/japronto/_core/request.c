@@ -515,7 +515,7 @@ request_form_str(const char *piece, size_t len, char *buf)
     if (len > 1 && jp_form_is_plain(piece, len)) {
         PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
         if (s != NULL)
-            jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
+            (void)jp_copy_small((char *)PyUnicode_1BYTE_DATA(s), piece, len);
         return s;
     }
     return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, len), "replace");
@@ -542,7 +542,7 @@ request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
     PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
     if (s == NULL)
         return NULL;
-    jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), piece, len);
+    (void)jp_copy_small((char *)PyUnicode_1BYTE_DATA(s), piece, len);
     (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
     Py_XSETREF(st->query_names[slot], Py_NewRef(s));
     return s;

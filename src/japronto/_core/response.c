@@ -272,27 +272,6 @@ response_put_digits(char *p, uint64_t v)
     return end;
 }
 
-/* Copies n bytes like memcpy. Bodies of hello-world size are copied with a few fixed-size,
- * possibly overlapping moves that the compiler inlines, instead of a library call whose entry
- * costs more than the copy; larger ones go to memcpy. Reads only src[0..n) and writes only
- * p[0..n). */
-static inline char *
-response_put_small(char *p, const char *src, size_t n)
-{
-    if (n >= 16 && n <= 32) {
-        memcpy(p, src, 16);
-        memcpy(p + n - 16, src + n - 16, 16);
-    } else if (n >= 8 && n < 16) {
-        memcpy(p, src, 8);
-        memcpy(p + n - 8, src + n - 8, 8);
-    } else if (n > 32) {
-        memcpy(p, src, n);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            p[i] = src[i];
-    }
-    return p + n;
-}
 
 static inline char *
 response_put_status(char *p, int status)
@@ -372,7 +351,7 @@ response_write_fast(jp_buffer *out, int ctype, const char *body, size_t body_len
     memcpy(p, date->line, JP_DATE_LINE_LEN);
     p += JP_DATE_LINE_LEN;
     p = RESPONSE_PUT_LIT(p, suffix);
-    p = response_put_small(p, body, body_len);
+    p = jp_copy_small(p, body, body_len);
     out->len = (size_t)(p - out->data);
     return 0;
 }
@@ -1094,7 +1073,7 @@ response_json_c(jp_state *st, PyObject *json, response_object *self)
     size_t n = scratch->len;
     scratch->len = 0;
     if (n <= RESPONSE_INLINE_BODY) {
-        (void)response_put_small(self->inline_body, scratch->data, n);
+        (void)jp_copy_small(self->inline_body, scratch->data, n);
         self->body = self->inline_body;
         self->body_len = n;
         return JP_JSON_OK;

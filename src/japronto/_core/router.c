@@ -447,7 +447,7 @@ router_value_str(const char *p, size_t n)
     if (n > 1 && jp_is_ascii(p, n)) {
         PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
         if (s != NULL)
-            jp_url_copy((char *)PyUnicode_1BYTE_DATA(s), p, n);
+            (void)jp_copy_small((char *)PyUnicode_1BYTE_DATA(s), p, n);
         return s;
     }
     return PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, "surrogateescape");

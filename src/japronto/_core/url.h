@@ -19,6 +19,8 @@
 #ifndef JP_URL_H
 #define JP_URL_H
 
+#include "buffer.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -196,36 +198,6 @@ jp_url_find(const char *s, size_t at, size_t len, char c)
     while (at < len && s[at] != c)
         at++;
     return at;
-}
-
-/* Copies n bytes from src to dst (not overlapping) and writes nothing beyond dst[n): short
- * pieces with two overlapping loads and stores, longer ones with memcpy. */
-static inline void
-jp_url_copy(char *dst, const char *src, size_t n)
-{
-    if (n > 16) {
-        memcpy(dst, src, n);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n >= 2) {
-        uint16_t a, b;
-        memcpy(&a, src, 2);
-        memcpy(&b, src + n - 2, 2);
-        memcpy(dst, &a, 2);
-        memcpy(dst + n - 2, &b, 2);
-    } else if (n) {
-        *dst = *src;
-    }
 }
 
 #endif /* JP_URL_H */
