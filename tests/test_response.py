@@ -951,7 +951,7 @@ def test_json_values_the_c_encoder_hands_to_the_general_one():
         cur.append(nxt)
         cur = nxt
     for value in (
-        {1: "int key", None: "none key", 2.5: "float key", True: "bool key"},
+        {1: "int key", None: "none key", 2.5: "float key", False: "bool key"},
         D(a=1),
         L([1, 2]),
         {"nested": [D(b=[1])]},
