@@ -1008,27 +1008,44 @@ http1_field_act(jp_http1_parser *p, const char *buf, const jp_header *hd, uint32
 enum { HTTP1_FAST_STOP, HTTP1_FAST_DONE, HTTP1_FAST_ERROR };
 
 #if JP_HAVE_X86_SIMD
+/* What http1_fields_avx2 tells its caller through *seen_io besides the Host count. */
+enum {
+    HTTP1_SEEN_HOST = 1u,    /* a Host line (the loop refuses a second one) */
+    HTTP1_SEEN_APPLIED = 2u, /* a line went through http1_field_apply */
+};
+
 /* http1_fields_fast for AVX2, called with end >= 32 and *nh_io < max_fields. One load and
  * one pair of lookups (http1_line_masks_k) give a line's name and, from its first CTL, the
  * CR that ends it. While more than 32 bytes remain the block needs no bound: the name's end
  * and the CR are inside it, so below end - 1. The last line or two of a head that ends the
  * buffer are read from the block that ends at `end`, with the lanes past the end cleared and
  * a CR in the last byte (its LF not there) dropped too. The rest of each line is the same
- * work as in the scalar loop, but its steps are laid out for few registers and branches. */
+ * work as in the scalar loop, but its steps are laid out for few registers and branches.
+ *
+ * *seen_io carries p->_host_count in bit 0 (in and out: the caller loads and stores it, so
+ * that the fresh path, which knows it is 0, keeps it in a register), and gets
+ * HTTP1_SEEN_APPLIED when any line needed http1_field_apply: without that bit the only
+ * recognised fields were Host, Content-Type, Cookie and "Connection: keep-alive", which is
+ * what lets http1_fresh_fields finish the head without reading the counters back. */
 JP_TARGET_AVX2 static inline int
 http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t end, uint32_t *nh_io,
-                  uint32_t max_fields, uint16_t *status)
+                  uint32_t max_fields, uint16_t *status, uint32_t *seen_io)
 {
     size_t pos = *pos_io;
     uint32_t nh = *nh_io;
+    uint32_t seen = *seen_io;
     jp_header *hd = p->head.headers + nh;
     jp_header *const hd_end = p->head.headers + max_fields;
     const size_t full_end = end - 32;
     const http1_vk_line k = http1_vk_line_load();
     for (;;) {
         uint32_t m, ctl;
-        size_t colon, cr;
+        size_t colon, cr, vs, vlen;
+        unsigned n;
         if (HTTP1_LIKELY(pos < full_end)) {
+            /* The empty line that ends the head needs no block. */
+            if (http1_load16(buf + pos) == http1_load16("\r\n"))
+                goto done;
             /* No non-tchar in the block puts colon at pos + 32, still inside the buffer:
              * a name of exactly 32 bytes is taken, a longer one fails the ':' test. */
             http1_line_masks_k(http1_load256(buf + pos), &k, &m, &ctl);
@@ -1047,20 +1064,18 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
             if (m == 0)
                 break;
         }
-        colon = pos + _tzcnt_u32(m);
-        /* No name: the empty line that ends the head, or something for the general code. */
-        if (HTTP1_UNLIKELY(colon == pos)) {
-            if (end - pos >= 2 && http1_load16(buf + pos) == http1_load16("\r\n"))
-                goto done;
+        n = _tzcnt_u32(m);
+        /* No name (the empty line was taken above): something for the general code. */
+        if (HTTP1_UNLIKELY(n == 0))
             break;
-        }
+        colon = pos + n;
         if (HTTP1_UNLIKELY(buf[colon] != ':' || hd == hd_end))
             break;
         /* Stored now, in its own block, so that the compiler does not pack the four spans
          * into a vector first; if the line then goes to the general code, that code stores
          * it again. */
         hd->name.off = (uint32_t)pos;
-        hd->name.len = (uint32_t)(colon - pos);
+        hd->name.len = (uint32_t)n;
         /* The first CTL or DEL of the block ends the line. A name holds none, and one that
          * the name mask let through (a DEL) comes before the colon, so it is no CRLF and the
          * test below gives the line to the general code. */
@@ -1096,19 +1111,37 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
          * line: inlined, its loads were shared with these tests and cost them registers. */
         if (HTTP1_LIKELY(buf[colon + 1] == ' ' && (unsigned char)buf[colon + 2] > ' ' &&
                          (unsigned char)buf[cr - 1] > ' ')) {
-            hd->value.off = (uint32_t)(colon + 2);
-            hd->value.len = (uint32_t)(cr - colon - 2);
+            vs = colon + 2;
+            vlen = cr - vs;
+            hd->value.off = (uint32_t)vs;
+            hd->value.len = (uint32_t)vlen;
         } else {
             http1_store_value_slow(hd, buf, colon, cr);
+            vs = hd->value.off;
+            vlen = hd->value.len;
         }
-        uint32_t id = http1_header_id(buf + pos, colon - pos);
+        /* http1_field_act, with the Host count in a register and the value's span from
+         * registers rather than from the header just stored. */
+        uint32_t id = http1_header_id(buf + pos, n);
         hd->id = id;
-        uint16_t st = http1_field_act(p, buf, hd, id);
-        if (HTTP1_UNLIKELY(st != 0)) {
-            *status = st;
-            *pos_io = pos;
-            *nh_io = nh;
-            return HTTP1_FAST_ERROR;
+        if (id == JP_H_HOST) {
+            if (HTTP1_UNLIKELY(seen & HTTP1_SEEN_HOST)) {
+                p->error_reason = "duplicate Host";
+                *status = 400;
+                goto error;
+            }
+            seen |= HTTP1_SEEN_HOST;
+        } else if (HTTP1_UNLIKELY(id - 1u < JP_H_CONTENT_TYPE - 1u)) {
+            if (id == JP_H_CONNECTION && http1_is_keep_alive(buf + vs, vlen)) {
+                p->_conn_flags |= HTTP1_CONN_KEEP_ALIVE;
+            } else {
+                seen |= HTTP1_SEEN_APPLIED;
+                uint16_t st = http1_field_apply(p, buf, hd);
+                if (HTTP1_UNLIKELY(st != 0)) {
+                    *status = st;
+                    goto error;
+                }
+            }
         }
         hd++;
         nh++;
@@ -1117,10 +1150,17 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
 stop:
     *pos_io = pos;
     *nh_io = nh;
+    *seen_io = seen;
     return HTTP1_FAST_STOP;
+error:
+    *pos_io = pos;
+    *nh_io = nh;
+    *seen_io = seen;
+    return HTTP1_FAST_ERROR;
 done:
     *pos_io = pos + 2;
     *nh_io = nh;
+    *seen_io = seen;
     return HTTP1_FAST_DONE;
 }
 #endif
@@ -1143,7 +1183,10 @@ http1_fields_fast(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
     if (level == JP_SIMD_AVX2) {
         if (end < 32 || *nh_io >= max_fields)
             return HTTP1_FAST_STOP;
-        return http1_fields_avx2(p, buf, pos_io, end, nh_io, max_fields, status);
+        uint32_t seen = p->_host_count;
+        int rc = http1_fields_avx2(p, buf, pos_io, end, nh_io, max_fields, status, &seen);
+        p->_host_count = seen & HTTP1_SEEN_HOST;
+        return rc;
     }
 #endif
     jp_header *const headers = p->head.headers;
@@ -1617,11 +1660,26 @@ http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, siz
     /* The preconditions of http1_fields_avx2, as two plain tests: written as one, they were
      * compiled into a flag kept on the stack. */
     if (level == JP_SIMD_AVX2) {
+        /* A new request: p->_host_count is 0, and every counter http1_finish reads is in
+         * the state reset left it in unless a line went through http1_field_apply. */
+        uint32_t seen = 0;
         if (HTTP1_UNLIKELY(end < 32))
             goto general;
         if (HTTP1_UNLIKELY(max_fields == 0))
             goto general;
-        rc = http1_fields_avx2(p, buf, &pos, end, &nh, max_fields, &status);
+        rc = http1_fields_avx2(p, buf, &pos, end, &nh, max_fields, &status, &seen);
+        if (HTTP1_LIKELY(rc == HTTP1_FAST_DONE && seen == HTTP1_SEEN_HOST &&
+                         p->head.version_minor == 1)) {
+            /* http1_finish's usual head, known from seen: one Host, no Transfer-Encoding,
+             * Upgrade, Content-Length (so the framing stays NONE) or Connection: close. */
+            p->head.header_count = nh;
+            p->head.head_len = (uint32_t)pos;
+            p->head.flags |= JP_HEAD_KEEP_ALIVE;
+            p->_state = HTTP1_S_DONE;
+            p->_scan = (uint32_t)pos;
+            return (ptrdiff_t)pos;
+        }
+        p->_host_count = seen & HTTP1_SEEN_HOST;
     } else
 #endif
         rc = http1_fields_fast(p, buf, &pos, end, &nh, max_fields, &status, level);
