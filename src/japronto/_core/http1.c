@@ -1873,22 +1873,6 @@ http1_parse_scalar(jp_http1_parser *p, const char *buf, size_t len)
     return http1_general_scalar(p, buf, len);
 }
 
-#if JP_HAVE_X86_SIMD
-JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
-http1_parse_avx2(jp_http1_parser *p, const char *buf, size_t len)
-{
-    if ((p->_state | p->_scan) == 0) {
-        /* The GET function saves its registers before it looks at anything: another method
-         * would pay for that twice, so the method is looked at here. The four bytes are
-         * inside the head limit too. */
-        if (HTTP1_LIKELY(len >= 4 && p->_limits->max_head_size >= 4) &&
-            http1_load32(buf) == http1_load32("GET "))
-            return http1_fresh_get_avx2(p, buf, len);
-        return http1_fresh_line_avx2(p, buf, len);
-    }
-    return http1_general_avx2(p, buf, len);
-}
-#endif
 
 /* ---------------------------------------------------------------------------------------- */
 /* Public functions.                                                                          */
@@ -1927,8 +1911,20 @@ ptrdiff_t
 jp_http1_parse(jp_http1_parser *p, const char *buf, size_t len)
 {
 #if JP_HAVE_X86_SIMD
-    if (p->simd == JP_SIMD_AVX2)
-        return http1_parse_avx2(p, buf, len);
+    /* The AVX2 dispatch is written here, not in a function of its own: it needs no vector
+     * instruction, and each instance it jumps to saves its own registers. */
+    if (p->simd == JP_SIMD_AVX2) {
+        if ((p->_state | p->_scan) == 0) {
+            /* The GET function saves its registers before it looks at anything: another
+             * method would pay for that twice, so the method is looked at here. The four
+             * bytes are inside the head limit too. */
+            if (HTTP1_LIKELY(len >= 4 && p->_limits->max_head_size >= 4) &&
+                http1_load32(buf) == http1_load32("GET "))
+                return http1_fresh_get_avx2(p, buf, len);
+            return http1_fresh_line_avx2(p, buf, len);
+        }
+        return http1_general_avx2(p, buf, len);
+    }
 #endif
     return http1_parse_scalar(p, buf, len);
 }
