@@ -407,6 +407,16 @@ http1_ctl_mask_k(__m256i v, const http1_vk *k)
     return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(ctl, del));
 }
 
+/* The same mask with its constants as memory operands, for a loop that keeps none in
+ * registers. */
+JP_TARGET_AVX2 static inline uint32_t
+http1_ctl_mask_vc(__m256i v)
+{
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, HTTP1_VC(ctl_max)), v);
+    __m256i del = _mm256_cmpeq_epi8(v, HTTP1_VC(del));
+    return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(ctl, del));
+}
+
 JP_TARGET_AVX2 static inline uint32_t
 http1_nontchar_mask_avx2(__m256i v)
 {
@@ -1096,7 +1106,7 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
                         goto stop;
                     break;
                 }
-                ctl = http1_line_ctl_k(http1_load256(buf + cr), &k);
+                ctl = http1_ctl_mask_vc(http1_load256(buf + cr));
                 if (ctl) {
                     cr += _tzcnt_u32(ctl);
                     break;
