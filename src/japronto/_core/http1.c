@@ -1322,8 +1322,7 @@ http1_parse_impl(jp_http1_parser *p, const char *restrict buf, size_t len, const
     jp_header *const headers = h->headers;
     const size_t head_cap = lim->max_head_size;
     const size_t end = len < head_cap ? len : head_cap;
-    const uint32_t max_fields =
-        lim->max_headers < p->_headers_cap ? lim->max_headers : p->_headers_cap;
+    const uint32_t max_fields = p->_max_fields;
     size_t pos = p->_scan;
     size_t ls = p->_line_start;
     size_t rl_cap, rl_end, q, colon = 0;
@@ -1659,9 +1658,7 @@ HTTP1_INLINE ptrdiff_t
 http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, size_t pos,
                    const int level)
 {
-    const jp_http1_limits *lim = p->_limits;
-    const uint32_t max_fields =
-        lim->max_headers < p->_headers_cap ? lim->max_headers : p->_headers_cap;
+    const uint32_t max_fields = p->_max_fields;
     uint32_t nh = 0;
     uint16_t status = 400;
     int rc;
@@ -1893,7 +1890,9 @@ jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_heade
 {
     memset(p, 0, sizeof *p);
     p->_limits = limits ? limits : &jp_http1_default_limits;
-    p->_headers_cap = headers ? headers_cap : 0;
+    p->_max_fields = headers ? headers_cap : 0;
+    if (p->_limits->max_headers < p->_max_fields)
+        p->_max_fields = p->_limits->max_headers;
     p->simd = jp_simd_default();
     p->head.headers = headers;
 }

@@ -158,7 +158,7 @@ typedef struct jp_http1_parser {
     jp_simd_level simd;       /* scan implementation; from jp_simd_default() at init */
 
     const jp_http1_limits *_limits;
-    uint32_t _headers_cap;
+    uint32_t _max_fields; /* min(limits->max_headers, headers_cap), 0 without an array */
     /* Resume state: where the next call continues (offsets into the request). */
     uint32_t _state;
     uint32_t _line_start; /* first byte of the line being parsed */
@@ -171,8 +171,9 @@ typedef struct jp_http1_parser {
 } jp_http1_parser;
 
 /* Prepares a parser. limits may be NULL for jp_http1_default_limits; the pointer is kept and
- * must outlive the parser. headers is the caller's array of headers_cap entries, kept too;
- * the effective field limit is min(limits->max_headers, headers_cap). Never fails. */
+ * must outlive the parser; the other limits are read at each call, but max_headers only
+ * here. headers is the caller's array of headers_cap entries, kept too; the effective field
+ * limit is min(limits->max_headers, headers_cap). Never fails. */
 void jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_header *headers,
                           uint32_t headers_cap);
 
