@@ -286,6 +286,7 @@ http1_scan_target_scalar(const char *buf, size_t pos, size_t end, uint32_t *qpos
 static const struct {
     uint8_t tchar_lo[32], tchar_hi[32], line_lo[32], line_hi[32], nibble[32], ctl_max[32], del[32],
         space[32], hash[32], qmark[32], one[32], ctl_bias[32];
+    uint32_t get_spans[8], get_k_lanes[8];
 } __attribute__((aligned(32))) http1_vc = {
     .tchar_lo = {0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf8, 0xf8, 0xf4,
                  0x54, 0xd0, 0x54, 0xf4, 0x70, 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc,
@@ -309,6 +310,10 @@ static const struct {
     .qmark = {HTTP1_X32('?')},
     .one = {HTTP1_X32(1)},
     .ctl_bias = {HTTP1_X32(0x40)},
+    /* http1_get_line_avx2's spans: method {0, 3}, target and path {4, k}, query {4 + k, 0},
+     * as base + (k AND lanes). */
+    .get_spans = {0, 3, 4, 0, 4, 0, 4, 0},
+    .get_k_lanes = {0, 0, 0, UINT32_MAX, 0, UINT32_MAX, UINT32_MAX, 0},
 };
 
 /* GCC folds a load from a table it can see into the constant, and then builds a splat with a
@@ -1787,6 +1792,10 @@ http1_fresh_line_avx2(jp_http1_parser *p, const char *buf, size_t len)
     return http1_fresh_line(p, buf, len, JP_SIMD_AVX2);
 }
 
+_Static_assert(offsetof(jp_request_head, method) == 0 && offsetof(jp_request_head, target) == 8 &&
+                   offsetof(jp_request_head, path) == 16 && offsetof(jp_request_head, query) == 24,
+               "http1_get_line_avx2 stores the four spans as one 32-byte block");
+
 /* The usual request line on the AVX2 path, whose "GET " the caller has seen: an origin-form
  * target that ends within two blocks, then HTTP/1.1 or HTTP/1.0. No loop, so the fields
  * follow in the same function with its values still in registers. Anything else goes to
@@ -1838,13 +1847,15 @@ http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
         else
             goto slow;
     }
-    h->method.off = 0;
-    h->method.len = 3;
     h->method_id = JP_METHOD_GET;
-    h->target.off = (uint32_t)pos;
-    h->target.len = k;
-    /* Origin-form, split as http1_split_target does, with the first '?' from the mask. */
-    h->path.off = (uint32_t)pos;
+    /* The four spans, which are the first 32 bytes of the head, in one store: method {0, 3},
+     * target {pos, k}, and as if there were no query (origin-form, split as
+     * http1_split_target does) path {pos, k}, query {q, 0}. */
+    _mm256_storeu_si256((__m256i *)(void *)&h->method,
+                        _mm256_add_epi32(HTTP1_VC(get_spans),
+                                         _mm256_and_si256(_mm256_set1_epi32((int)k),
+                                                          HTTP1_VC(get_k_lanes))));
+    /* The first '?' from the mask, if any, splits the target. */
     qm = _bzhi_u64(qm, k);
     if (qm) {
         size_t qp = pos + _tzcnt_u64(qm);
@@ -1852,10 +1863,6 @@ http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
         h->path.len = (uint32_t)(qp - pos);
         h->query.off = (uint32_t)(qp + 1);
         h->query.len = (uint32_t)(q - qp - 1);
-    } else {
-        h->path.len = k;
-        h->query.off = (uint32_t)q;
-        h->query.len = 0;
     }
     return http1_fresh_fields(p, buf, end, q + 11, JP_SIMD_AVX2);
 
