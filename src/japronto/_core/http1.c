@@ -645,12 +645,15 @@ http1_header_id(const char *s, size_t n)
             return JP_H_HOST;
         break;
     case 6: {
+        /* The last two bytes are read only once the first four match: most names of this
+         * length (Accept, Origin, Pragma) are neither. */
         uint32_t a = http1_load32(s) | HTTP1_LC32;
-        uint16_t b = (uint16_t)(http1_load16(s + 4) | HTTP1_LC16);
-        if (a == http1_load32("cookie") && b == http1_load16("ie"))
-            return JP_H_COOKIE;
-        if (a == http1_load32("expect") && b == http1_load16("ct"))
-            return JP_H_EXPECT;
+        if (a == http1_load32("cookie"))
+            return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ie") ? JP_H_COOKIE
+                                                                              : JP_H_OTHER;
+        if (a == http1_load32("expect"))
+            return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ct") ? JP_H_EXPECT
+                                                                              : JP_H_OTHER;
         break;
     }
     case 7:
@@ -1687,8 +1690,8 @@ http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, siz
             p->head.header_count = nh;
             p->head.head_len = (uint32_t)pos;
             p->head.flags |= JP_HEAD_KEEP_ALIVE;
+            /* _scan is left as it is: in the done state nothing reads it. */
             p->_state = HTTP1_S_DONE;
-            p->_scan = (uint32_t)pos;
             return (ptrdiff_t)pos;
         }
         p->_host_count = seen & HTTP1_SEEN_HOST;
