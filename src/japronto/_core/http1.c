@@ -346,15 +346,16 @@ http1_vk_load(void)
     return k;
 }
 
+/* The constants of http1_line_masks_k that must be registers (the tables vpshufb reads, the
+ * first operand of vpcmpgtb); the others are memory operands, which cost no instruction. */
 typedef struct http1_vk_line {
-    __m256i lo, hi, nibble, one, ctl_bias;
+    __m256i lo, hi, one;
 } http1_vk_line;
 
 JP_TARGET_AVX2 static inline http1_vk_line
 http1_vk_line_load(void)
 {
-    http1_vk_line k = {HTTP1_VC(line_lo), HTTP1_VC(line_hi), HTTP1_VC(nibble), HTTP1_VC(one),
-                       HTTP1_VC(ctl_bias)};
+    http1_vk_line k = {HTTP1_VC(line_lo), HTTP1_VC(line_hi), HTTP1_VC(one)};
     return k;
 }
 
@@ -365,27 +366,15 @@ http1_vk_line_load(void)
  * exactly for the bytes that are neither a tchar nor DEL. *name_end thus lets DEL through,
  * which *ctl catches: a DEL before the colon is the first CTL bit, which the line loop
  * requires to be the CR of a CRLF. */
-JP_TARGET_AVX2 static inline __m256i
-http1_line_class_k(__m256i v, const http1_vk_line *k)
-{
-    __m256i lo = _mm256_shuffle_epi8(k->lo, v);
-    __m256i hi = _mm256_shuffle_epi8(k->hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), k->nibble));
-    return _mm256_and_si256(lo, hi);
-}
-
 JP_TARGET_AVX2 static inline void
 http1_line_masks_k(__m256i v, const http1_vk_line *k, uint32_t *name_end, uint32_t *ctl)
 {
-    __m256i t = http1_line_class_k(v, k);
+    __m256i lo = _mm256_shuffle_epi8(k->lo, v);
+    __m256i hi =
+        _mm256_shuffle_epi8(k->hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), HTTP1_VC(nibble)));
+    __m256i t = _mm256_and_si256(lo, hi);
     *name_end = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(k->one, t));
-    *ctl = (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(t, k->ctl_bias));
-}
-
-/* The CTL and DEL bytes of a block, by the same classes. */
-JP_TARGET_AVX2 static inline uint32_t
-http1_line_ctl_k(__m256i v, const http1_vk_line *k)
-{
-    return (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(http1_line_class_k(v, k), k->ctl_bias));
+    *ctl = (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(t, HTTP1_VC(ctl_bias)));
 }
 
 /* Bit i set where byte i of v is not a tchar. The low nibble indexes tchar_lo without a
