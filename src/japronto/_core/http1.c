@@ -32,8 +32,9 @@
  *     keeps no rule of its own: it hands whatever it does not finish to the general code at
  *     a line boundary. The level is chosen once per jp_http1_parse() call from p->simd, so
  *     no line pays for an indirect call, and both levels share every rule of the grammar.
- *   - jp_http1_parser_reset() clears only what a parse reads before writing it; every field
- *     of the head that http1.h lets a caller read after a success is written by that parse.
+ *   - jp_http1_parser_reset() (inline, in http1.h) clears only what a parse reads before
+ *     writing it; every field of the head that http1.h lets a caller read after a success
+ *     is written by that parse.
  */
 #include "http1.h"
 
@@ -1894,25 +1895,6 @@ jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_heade
         p->_max_fields = p->_limits->max_headers;
     p->simd = jp_simd_default();
     p->head.headers = headers;
-}
-
-/* Clears what a parse reads before it writes it: the framing, flags and length, which a
- * head sets only when it has the field, the field count, the error, the resume state and
- * the counters. The spans, the method id and the version are written by every parse that
- * returns > 0, the only time they may be read (http1.h), so they are not cleared. The clears
- * are three runs of adjacent members (padding included), stored 16 bytes at a time. */
-#define HTTP1_CLEAR(p, type, first, past)                                                          \
-    memset((char *)(p) + offsetof(type, first), 0, offsetof(type, past) - offsetof(type, first))
-
-void
-jp_http1_parser_reset(jp_http1_parser *p)
-{
-    HTTP1_CLEAR(&p->head, jp_request_head, version_minor, headers);
-    HTTP1_CLEAR(p, jp_http1_parser, error_status, simd);
-    /* _state up to and with _has_content_length, the last member. */
-    memset((char *)p + offsetof(jp_http1_parser, _state), 0,
-           offsetof(jp_http1_parser, _has_content_length) + sizeof p->_has_content_length -
-               offsetof(jp_http1_parser, _state));
 }
 
 ptrdiff_t
