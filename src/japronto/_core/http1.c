@@ -640,10 +640,10 @@ http1_header_id(const char *s, size_t n)
         uint32_t a = http1_load32(s) | HTTP1_LC32;
         if (a == http1_load32("cookie"))
             return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ie") ? JP_H_COOKIE
-                                                                              : JP_H_OTHER;
+                                                                            : JP_H_OTHER;
         if (a == http1_load32("expect"))
             return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ct") ? JP_H_EXPECT
-                                                                              : JP_H_OTHER;
+                                                                            : JP_H_OTHER;
         break;
     }
     case 7:
@@ -1844,10 +1844,10 @@ http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
     /* The four spans, which are the first 32 bytes of the head, in one store: method {0, 3},
      * target {pos, k}, and as if there were no query (origin-form, split as
      * http1_split_target does) path {pos, k}, query {q, 0}. */
-    _mm256_storeu_si256((__m256i *)(void *)&h->method,
-                        _mm256_add_epi32(HTTP1_VC(get_spans),
-                                         _mm256_and_si256(_mm256_set1_epi32((int)k),
-                                                          HTTP1_VC(get_k_lanes))));
+    _mm256_storeu_si256(
+        (__m256i *)(void *)&h->method,
+        _mm256_add_epi32(HTTP1_VC(get_spans),
+                         _mm256_and_si256(_mm256_set1_epi32((int)k), HTTP1_VC(get_k_lanes))));
     /* The first '?' from the mask, if any, splits the target. */
     qm = _bzhi_u64(qm, k);
     if (qm) {
@@ -1879,7 +1879,6 @@ http1_parse_scalar(jp_http1_parser *p, const char *buf, size_t len)
         return http1_fresh_line(p, buf, len, JP_SIMD_SCALAR);
     return http1_general_scalar(p, buf, len);
 }
-
 
 /* ---------------------------------------------------------------------------------------- */
 /* Public functions.                                                                          */
