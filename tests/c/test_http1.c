@@ -361,6 +361,22 @@ static const valid_case valid_cases[] = {
       "Cookies",      "c",     "Content-Lengths",    "9",          "Transfer-Encodings",
       "gzip",         "Connections", "close",        "Expects",    "x",
       "Upgrades",     "x",     "Content-Typo", "x",   NULL}},
+    /* Names of six bytes: Cookie and Expect differ from the others in their first four or
+     * their last two bytes, which http1_header_id reads one after the other. */
+    {"GET / HTTP/1.1\r\nHost: x\r\nAccept: a\r\nCOOKIE: b\r\nCookix: c\r\nCookje: d\r\n"
+     "eXpEcT: 100-continue\r\nExpecx: e\r\nExpdct: f\r\nOrigin: g\r\nPragma: h\r\n\r\n",
+     0,
+     "GET",
+     JP_METHOD_GET,
+     "/",
+     "/",
+     "",
+     1,
+     KA | JP_HEAD_EXPECT_CONTINUE,
+     0,
+     0,
+     {"Host", "x", "Accept", "a", "COOKIE", "b", "Cookix", "c", "Cookje", "d", "eXpEcT",
+      "100-continue", "Expecx", "e", "Expdct", "f", "Origin", "g", "Pragma", "h", NULL}},
     {"GET / HTTP/1.1\r\nHost: x\r\nX-Long: "
      "0123456789abcdef0123456789abcdef0123456789abcdef\t0123456789abcdef0123456789abcdef\t\t01"
      "23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n\r\n",

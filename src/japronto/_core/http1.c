@@ -32,8 +32,9 @@
  *     keeps no rule of its own: it hands whatever it does not finish to the general code at
  *     a line boundary. The level is chosen once per jp_http1_parse() call from p->simd, so
  *     no line pays for an indirect call, and both levels share every rule of the grammar.
- *   - jp_http1_parser_reset() clears only what a parse reads before writing it; every field
- *     of the head that http1.h lets a caller read after a success is written by that parse.
+ *   - jp_http1_parser_reset() (inline, in http1.h) clears only what a parse reads before
+ *     writing it; every field of the head that http1.h lets a caller read after a success
+ *     is written by that parse.
  */
 #include "http1.h"
 
@@ -286,6 +287,7 @@ http1_scan_target_scalar(const char *buf, size_t pos, size_t end, uint32_t *qpos
 static const struct {
     uint8_t tchar_lo[32], tchar_hi[32], line_lo[32], line_hi[32], nibble[32], ctl_max[32], del[32],
         space[32], hash[32], qmark[32], one[32], ctl_bias[32];
+    uint32_t get_spans[8], get_k_lanes[8];
 } __attribute__((aligned(32))) http1_vc = {
     .tchar_lo = {0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf8, 0xf8, 0xf4,
                  0x54, 0xd0, 0x54, 0xf4, 0x70, 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc,
@@ -309,6 +311,10 @@ static const struct {
     .qmark = {HTTP1_X32('?')},
     .one = {HTTP1_X32(1)},
     .ctl_bias = {HTTP1_X32(0x40)},
+    /* http1_get_line_avx2's spans: method {0, 3}, target and path {4, k}, query {4 + k, 0},
+     * as base + (k AND lanes). */
+    .get_spans = {0, 3, 4, 0, 4, 0, 4, 0},
+    .get_k_lanes = {0, 0, 0, UINT32_MAX, 0, UINT32_MAX, UINT32_MAX, 0},
 };
 
 /* GCC folds a load from a table it can see into the constant, and then builds a splat with a
@@ -341,15 +347,16 @@ http1_vk_load(void)
     return k;
 }
 
+/* The constants of http1_line_masks_k that must be registers (the tables vpshufb reads, the
+ * first operand of vpcmpgtb); the others are memory operands, which cost no instruction. */
 typedef struct http1_vk_line {
-    __m256i lo, hi, nibble, one, ctl_bias;
+    __m256i lo, hi, one;
 } http1_vk_line;
 
 JP_TARGET_AVX2 static inline http1_vk_line
 http1_vk_line_load(void)
 {
-    http1_vk_line k = {HTTP1_VC(line_lo), HTTP1_VC(line_hi), HTTP1_VC(nibble), HTTP1_VC(one),
-                       HTTP1_VC(ctl_bias)};
+    http1_vk_line k = {HTTP1_VC(line_lo), HTTP1_VC(line_hi), HTTP1_VC(one)};
     return k;
 }
 
@@ -360,27 +367,15 @@ http1_vk_line_load(void)
  * exactly for the bytes that are neither a tchar nor DEL. *name_end thus lets DEL through,
  * which *ctl catches: a DEL before the colon is the first CTL bit, which the line loop
  * requires to be the CR of a CRLF. */
-JP_TARGET_AVX2 static inline __m256i
-http1_line_class_k(__m256i v, const http1_vk_line *k)
-{
-    __m256i lo = _mm256_shuffle_epi8(k->lo, v);
-    __m256i hi = _mm256_shuffle_epi8(k->hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), k->nibble));
-    return _mm256_and_si256(lo, hi);
-}
-
 JP_TARGET_AVX2 static inline void
 http1_line_masks_k(__m256i v, const http1_vk_line *k, uint32_t *name_end, uint32_t *ctl)
 {
-    __m256i t = http1_line_class_k(v, k);
+    __m256i lo = _mm256_shuffle_epi8(k->lo, v);
+    __m256i hi =
+        _mm256_shuffle_epi8(k->hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), HTTP1_VC(nibble)));
+    __m256i t = _mm256_and_si256(lo, hi);
     *name_end = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(k->one, t));
-    *ctl = (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(t, k->ctl_bias));
-}
-
-/* The CTL and DEL bytes of a block, by the same classes. */
-JP_TARGET_AVX2 static inline uint32_t
-http1_line_ctl_k(__m256i v, const http1_vk_line *k)
-{
-    return (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(http1_line_class_k(v, k), k->ctl_bias));
+    *ctl = (uint32_t)_mm256_movemask_epi8(_mm256_add_epi8(t, HTTP1_VC(ctl_bias)));
 }
 
 /* Bit i set where byte i of v is not a tchar. The low nibble indexes tchar_lo without a
@@ -404,6 +399,16 @@ http1_ctl_mask_k(__m256i v, const http1_vk *k)
 {
     __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, k->ctl_max), v);
     __m256i del = _mm256_cmpeq_epi8(v, k->del);
+    return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(ctl, del));
+}
+
+/* The same mask with its constants as memory operands, for a loop that keeps none in
+ * registers. */
+JP_TARGET_AVX2 static inline uint32_t
+http1_ctl_mask_vc(__m256i v)
+{
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, HTTP1_VC(ctl_max)), v);
+    __m256i del = _mm256_cmpeq_epi8(v, HTTP1_VC(del));
     return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(ctl, del));
 }
 
@@ -630,12 +635,15 @@ http1_header_id(const char *s, size_t n)
             return JP_H_HOST;
         break;
     case 6: {
+        /* The last two bytes are read only once the first four match: most names of this
+         * length (Accept, Origin, Pragma) are neither. */
         uint32_t a = http1_load32(s) | HTTP1_LC32;
-        uint16_t b = (uint16_t)(http1_load16(s + 4) | HTTP1_LC16);
-        if (a == http1_load32("cookie") && b == http1_load16("ie"))
-            return JP_H_COOKIE;
-        if (a == http1_load32("expect") && b == http1_load16("ct"))
-            return JP_H_EXPECT;
+        if (a == http1_load32("cookie"))
+            return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ie") ? JP_H_COOKIE
+                                                                            : JP_H_OTHER;
+        if (a == http1_load32("expect"))
+            return (http1_load16(s + 4) | HTTP1_LC16) == http1_load16("ct") ? JP_H_EXPECT
+                                                                            : JP_H_OTHER;
         break;
     }
     case 7:
@@ -1008,27 +1016,44 @@ http1_field_act(jp_http1_parser *p, const char *buf, const jp_header *hd, uint32
 enum { HTTP1_FAST_STOP, HTTP1_FAST_DONE, HTTP1_FAST_ERROR };
 
 #if JP_HAVE_X86_SIMD
+/* What http1_fields_avx2 tells its caller through *seen_io besides the Host count. */
+enum {
+    HTTP1_SEEN_HOST = 1u,    /* a Host line (the loop refuses a second one) */
+    HTTP1_SEEN_APPLIED = 2u, /* a line went through http1_field_apply */
+};
+
 /* http1_fields_fast for AVX2, called with end >= 32 and *nh_io < max_fields. One load and
  * one pair of lookups (http1_line_masks_k) give a line's name and, from its first CTL, the
  * CR that ends it. While more than 32 bytes remain the block needs no bound: the name's end
  * and the CR are inside it, so below end - 1. The last line or two of a head that ends the
  * buffer are read from the block that ends at `end`, with the lanes past the end cleared and
  * a CR in the last byte (its LF not there) dropped too. The rest of each line is the same
- * work as in the scalar loop, but its steps are laid out for few registers and branches. */
+ * work as in the scalar loop, but its steps are laid out for few registers and branches.
+ *
+ * *seen_io carries p->_host_count in bit 0 (in and out: the caller loads and stores it, so
+ * that the fresh path, which knows it is 0, keeps it in a register), and gets
+ * HTTP1_SEEN_APPLIED when any line needed http1_field_apply: without that bit the only
+ * recognised fields were Host, Content-Type, Cookie and "Connection: keep-alive", which is
+ * what lets http1_fresh_fields finish the head without reading the counters back. */
 JP_TARGET_AVX2 static inline int
 http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t end, uint32_t *nh_io,
-                  uint32_t max_fields, uint16_t *status)
+                  uint32_t max_fields, uint16_t *status, uint32_t *seen_io)
 {
     size_t pos = *pos_io;
     uint32_t nh = *nh_io;
+    uint32_t seen = *seen_io;
     jp_header *hd = p->head.headers + nh;
     jp_header *const hd_end = p->head.headers + max_fields;
     const size_t full_end = end - 32;
     const http1_vk_line k = http1_vk_line_load();
     for (;;) {
         uint32_t m, ctl;
-        size_t colon, cr;
+        size_t colon, cr, vs, vlen;
+        unsigned n;
         if (HTTP1_LIKELY(pos < full_end)) {
+            /* The empty line that ends the head needs no block. */
+            if (http1_load16(buf + pos) == http1_load16("\r\n"))
+                goto done;
             /* No non-tchar in the block puts colon at pos + 32, still inside the buffer:
              * a name of exactly 32 bytes is taken, a longer one fails the ':' test. */
             http1_line_masks_k(http1_load256(buf + pos), &k, &m, &ctl);
@@ -1047,20 +1072,18 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
             if (m == 0)
                 break;
         }
-        colon = pos + _tzcnt_u32(m);
-        /* No name: the empty line that ends the head, or something for the general code. */
-        if (HTTP1_UNLIKELY(colon == pos)) {
-            if (end - pos >= 2 && http1_load16(buf + pos) == http1_load16("\r\n"))
-                goto done;
+        n = _tzcnt_u32(m);
+        /* No name (the empty line was taken above): something for the general code. */
+        if (HTTP1_UNLIKELY(n == 0))
             break;
-        }
+        colon = pos + n;
         if (HTTP1_UNLIKELY(buf[colon] != ':' || hd == hd_end))
             break;
         /* Stored now, in its own block, so that the compiler does not pack the four spans
          * into a vector first; if the line then goes to the general code, that code stores
          * it again. */
         hd->name.off = (uint32_t)pos;
-        hd->name.len = (uint32_t)(colon - pos);
+        hd->name.len = (uint32_t)n;
         /* The first CTL or DEL of the block ends the line. A name holds none, and one that
          * the name mask let through (a DEL) comes before the colon, so it is no CRLF and the
          * test below gives the line to the general code. */
@@ -1081,7 +1104,7 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
                         goto stop;
                     break;
                 }
-                ctl = http1_line_ctl_k(http1_load256(buf + cr), &k);
+                ctl = http1_ctl_mask_vc(http1_load256(buf + cr));
                 if (ctl) {
                     cr += _tzcnt_u32(ctl);
                     break;
@@ -1096,19 +1119,37 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
          * line: inlined, its loads were shared with these tests and cost them registers. */
         if (HTTP1_LIKELY(buf[colon + 1] == ' ' && (unsigned char)buf[colon + 2] > ' ' &&
                          (unsigned char)buf[cr - 1] > ' ')) {
-            hd->value.off = (uint32_t)(colon + 2);
-            hd->value.len = (uint32_t)(cr - colon - 2);
+            vs = colon + 2;
+            vlen = cr - vs;
+            hd->value.off = (uint32_t)vs;
+            hd->value.len = (uint32_t)vlen;
         } else {
             http1_store_value_slow(hd, buf, colon, cr);
+            vs = hd->value.off;
+            vlen = hd->value.len;
         }
-        uint32_t id = http1_header_id(buf + pos, colon - pos);
+        /* http1_field_act, with the Host count in a register and the value's span from
+         * registers rather than from the header just stored. */
+        uint32_t id = http1_header_id(buf + pos, n);
         hd->id = id;
-        uint16_t st = http1_field_act(p, buf, hd, id);
-        if (HTTP1_UNLIKELY(st != 0)) {
-            *status = st;
-            *pos_io = pos;
-            *nh_io = nh;
-            return HTTP1_FAST_ERROR;
+        if (id == JP_H_HOST) {
+            if (HTTP1_UNLIKELY(seen & HTTP1_SEEN_HOST)) {
+                p->error_reason = "duplicate Host";
+                *status = 400;
+                goto error;
+            }
+            seen |= HTTP1_SEEN_HOST;
+        } else if (HTTP1_UNLIKELY(id - 1u < JP_H_CONTENT_TYPE - 1u)) {
+            if (id == JP_H_CONNECTION && http1_is_keep_alive(buf + vs, vlen)) {
+                p->_conn_flags |= HTTP1_CONN_KEEP_ALIVE;
+            } else {
+                seen |= HTTP1_SEEN_APPLIED;
+                uint16_t st = http1_field_apply(p, buf, hd);
+                if (HTTP1_UNLIKELY(st != 0)) {
+                    *status = st;
+                    goto error;
+                }
+            }
         }
         hd++;
         nh++;
@@ -1117,10 +1158,17 @@ http1_fields_avx2(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
 stop:
     *pos_io = pos;
     *nh_io = nh;
+    *seen_io = seen;
     return HTTP1_FAST_STOP;
+error:
+    *pos_io = pos;
+    *nh_io = nh;
+    *seen_io = seen;
+    return HTTP1_FAST_ERROR;
 done:
     *pos_io = pos + 2;
     *nh_io = nh;
+    *seen_io = seen;
     return HTTP1_FAST_DONE;
 }
 #endif
@@ -1143,7 +1191,10 @@ http1_fields_fast(jp_http1_parser *p, const char *buf, size_t *pos_io, size_t en
     if (level == JP_SIMD_AVX2) {
         if (end < 32 || *nh_io >= max_fields)
             return HTTP1_FAST_STOP;
-        return http1_fields_avx2(p, buf, pos_io, end, nh_io, max_fields, status);
+        uint32_t seen = p->_host_count;
+        int rc = http1_fields_avx2(p, buf, pos_io, end, nh_io, max_fields, status, &seen);
+        p->_host_count = seen & HTTP1_SEEN_HOST;
+        return rc;
     }
 #endif
     jp_header *const headers = p->head.headers;
@@ -1269,8 +1320,7 @@ http1_parse_impl(jp_http1_parser *p, const char *restrict buf, size_t len, const
     jp_header *const headers = h->headers;
     const size_t head_cap = lim->max_head_size;
     const size_t end = len < head_cap ? len : head_cap;
-    const uint32_t max_fields =
-        lim->max_headers < p->_headers_cap ? lim->max_headers : p->_headers_cap;
+    const uint32_t max_fields = p->_max_fields;
     size_t pos = p->_scan;
     size_t ls = p->_line_start;
     size_t rl_cap, rl_end, q, colon = 0;
@@ -1606,9 +1656,7 @@ HTTP1_INLINE ptrdiff_t
 http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, size_t pos,
                    const int level)
 {
-    const jp_http1_limits *lim = p->_limits;
-    const uint32_t max_fields =
-        lim->max_headers < p->_headers_cap ? lim->max_headers : p->_headers_cap;
+    const uint32_t max_fields = p->_max_fields;
     uint32_t nh = 0;
     uint16_t status = 400;
     int rc;
@@ -1617,11 +1665,26 @@ http1_fresh_fields(jp_http1_parser *p, const char *restrict buf, size_t end, siz
     /* The preconditions of http1_fields_avx2, as two plain tests: written as one, they were
      * compiled into a flag kept on the stack. */
     if (level == JP_SIMD_AVX2) {
+        /* A new request: p->_host_count is 0, and every counter http1_finish reads is in
+         * the state reset left it in unless a line went through http1_field_apply. */
+        uint32_t seen = 0;
         if (HTTP1_UNLIKELY(end < 32))
             goto general;
         if (HTTP1_UNLIKELY(max_fields == 0))
             goto general;
-        rc = http1_fields_avx2(p, buf, &pos, end, &nh, max_fields, &status);
+        rc = http1_fields_avx2(p, buf, &pos, end, &nh, max_fields, &status, &seen);
+        if (HTTP1_LIKELY(rc == HTTP1_FAST_DONE && seen == HTTP1_SEEN_HOST &&
+                         p->head.version_minor == 1)) {
+            /* http1_finish's usual head, known from seen: one Host, no Transfer-Encoding,
+             * Upgrade, Content-Length (so the framing stays NONE) or Connection: close. */
+            p->head.header_count = nh;
+            p->head.head_len = (uint32_t)pos;
+            p->head.flags |= JP_HEAD_KEEP_ALIVE;
+            /* _scan is left as it is: in the done state nothing reads it. */
+            p->_state = HTTP1_S_DONE;
+            return (ptrdiff_t)pos;
+        }
+        p->_host_count = seen & HTTP1_SEEN_HOST;
     } else
 #endif
         rc = http1_fields_fast(p, buf, &pos, end, &nh, max_fields, &status, level);
@@ -1722,6 +1785,10 @@ http1_fresh_line_avx2(jp_http1_parser *p, const char *buf, size_t len)
     return http1_fresh_line(p, buf, len, JP_SIMD_AVX2);
 }
 
+_Static_assert(offsetof(jp_request_head, method) == 0 && offsetof(jp_request_head, target) == 8 &&
+                   offsetof(jp_request_head, path) == 16 && offsetof(jp_request_head, query) == 24,
+               "http1_get_line_avx2 stores the four spans as one 32-byte block");
+
 /* The usual request line on the AVX2 path, whose "GET " the caller has seen: an origin-form
  * target that ends within two blocks, then HTTP/1.1 or HTTP/1.0. No loop, so the fields
  * follow in the same function with its values still in registers. Anything else goes to
@@ -1773,13 +1840,15 @@ http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
         else
             goto slow;
     }
-    h->method.off = 0;
-    h->method.len = 3;
     h->method_id = JP_METHOD_GET;
-    h->target.off = (uint32_t)pos;
-    h->target.len = k;
-    /* Origin-form, split as http1_split_target does, with the first '?' from the mask. */
-    h->path.off = (uint32_t)pos;
+    /* The four spans, which are the first 32 bytes of the head, in one store: method {0, 3},
+     * target {pos, k}, and as if there were no query (origin-form, split as
+     * http1_split_target does) path {pos, k}, query {q, 0}. */
+    _mm256_storeu_si256(
+        (__m256i *)(void *)&h->method,
+        _mm256_add_epi32(HTTP1_VC(get_spans),
+                         _mm256_and_si256(_mm256_set1_epi32((int)k), HTTP1_VC(get_k_lanes))));
+    /* The first '?' from the mask, if any, splits the target. */
     qm = _bzhi_u64(qm, k);
     if (qm) {
         size_t qp = pos + _tzcnt_u64(qm);
@@ -1787,10 +1856,6 @@ http1_get_line_avx2(jp_http1_parser *p, const char *restrict buf, size_t len)
         h->path.len = (uint32_t)(qp - pos);
         h->query.off = (uint32_t)(qp + 1);
         h->query.len = (uint32_t)(q - qp - 1);
-    } else {
-        h->path.len = k;
-        h->query.off = (uint32_t)q;
-        h->query.len = 0;
     }
     return http1_fresh_fields(p, buf, end, q + 11, JP_SIMD_AVX2);
 
@@ -1815,23 +1880,6 @@ http1_parse_scalar(jp_http1_parser *p, const char *buf, size_t len)
     return http1_general_scalar(p, buf, len);
 }
 
-#if JP_HAVE_X86_SIMD
-JP_TARGET_AVX2 __attribute__((flatten, noinline)) static ptrdiff_t
-http1_parse_avx2(jp_http1_parser *p, const char *buf, size_t len)
-{
-    if ((p->_state | p->_scan) == 0) {
-        /* The GET function saves its registers before it looks at anything: another method
-         * would pay for that twice, so the method is looked at here. The four bytes are
-         * inside the head limit too. */
-        if (HTTP1_LIKELY(len >= 4 && p->_limits->max_head_size >= 4) &&
-            http1_load32(buf) == http1_load32("GET "))
-            return http1_fresh_get_avx2(p, buf, len);
-        return http1_fresh_line_avx2(p, buf, len);
-    }
-    return http1_general_avx2(p, buf, len);
-}
-#endif
-
 /* ---------------------------------------------------------------------------------------- */
 /* Public functions.                                                                          */
 
@@ -1841,36 +1889,31 @@ jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_heade
 {
     memset(p, 0, sizeof *p);
     p->_limits = limits ? limits : &jp_http1_default_limits;
-    p->_headers_cap = headers ? headers_cap : 0;
+    p->_max_fields = headers ? headers_cap : 0;
+    if (p->_limits->max_headers < p->_max_fields)
+        p->_max_fields = p->_limits->max_headers;
     p->simd = jp_simd_default();
     p->head.headers = headers;
-}
-
-/* Clears what a parse reads before it writes it: the framing, flags and length, which a
- * head sets only when it has the field, the field count, the error, the resume state and
- * the counters. The spans, the method id and the version are written by every parse that
- * returns > 0, the only time they may be read (http1.h), so they are not cleared. The clears
- * are three runs of adjacent members (padding included), stored 16 bytes at a time. */
-#define HTTP1_CLEAR(p, type, first, past)                                                          \
-    memset((char *)(p) + offsetof(type, first), 0, offsetof(type, past) - offsetof(type, first))
-
-void
-jp_http1_parser_reset(jp_http1_parser *p)
-{
-    HTTP1_CLEAR(&p->head, jp_request_head, version_minor, headers);
-    HTTP1_CLEAR(p, jp_http1_parser, error_status, simd);
-    /* _state up to and with _has_content_length, the last member. */
-    memset((char *)p + offsetof(jp_http1_parser, _state), 0,
-           offsetof(jp_http1_parser, _has_content_length) + sizeof p->_has_content_length -
-               offsetof(jp_http1_parser, _state));
 }
 
 ptrdiff_t
 jp_http1_parse(jp_http1_parser *p, const char *buf, size_t len)
 {
 #if JP_HAVE_X86_SIMD
-    if (p->simd == JP_SIMD_AVX2)
-        return http1_parse_avx2(p, buf, len);
+    /* The AVX2 dispatch is written here, not in a function of its own: it needs no vector
+     * instruction, and each instance it jumps to saves its own registers. */
+    if (p->simd == JP_SIMD_AVX2) {
+        if ((p->_state | p->_scan) == 0) {
+            /* The GET function saves its registers before it looks at anything: another
+             * method would pay for that twice, so the method is looked at here. The four
+             * bytes are inside the head limit too. */
+            if (HTTP1_LIKELY(len >= 4 && p->_limits->max_head_size >= 4) &&
+                http1_load32(buf) == http1_load32("GET "))
+                return http1_fresh_get_avx2(p, buf, len);
+            return http1_fresh_line_avx2(p, buf, len);
+        }
+        return http1_general_avx2(p, buf, len);
+    }
 #endif
     return http1_parse_scalar(p, buf, len);
 }

@@ -54,6 +54,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "simd.h"
 
@@ -158,7 +159,7 @@ typedef struct jp_http1_parser {
     jp_simd_level simd;       /* scan implementation; from jp_simd_default() at init */
 
     const jp_http1_limits *_limits;
-    uint32_t _headers_cap;
+    uint32_t _max_fields; /* min(limits->max_headers, headers_cap), 0 without an array */
     /* Resume state: where the next call continues (offsets into the request). */
     uint32_t _state;
     uint32_t _line_start; /* first byte of the line being parsed */
@@ -171,14 +172,34 @@ typedef struct jp_http1_parser {
 } jp_http1_parser;
 
 /* Prepares a parser. limits may be NULL for jp_http1_default_limits; the pointer is kept and
- * must outlive the parser. headers is the caller's array of headers_cap entries, kept too;
- * the effective field limit is min(limits->max_headers, headers_cap). Never fails. */
+ * must outlive the parser; the other limits are read at each call, but max_headers only
+ * here. headers is the caller's array of headers_cap entries, kept too; the effective field
+ * limit is min(limits->max_headers, headers_cap). Never fails. */
 void jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_header *headers,
                           uint32_t headers_cap);
 
 /* Forgets the current request so that the next call parses a new one from offset 0.
- * Keeps limits, the headers array and the simd level. */
-void jp_http1_parser_reset(jp_http1_parser *p);
+ * Keeps limits, the headers array and the simd level. Inline: the caller's stores take the
+ * place of a call per request.
+ *
+ * It clears what a parse reads before it writes it: the framing, flags and length, which a
+ * head sets only when it has the field, the field count, the error, the resume state and
+ * the counters. The spans, the method id and the version are written by every parse that
+ * returns > 0, the only time they may be read, so they are not cleared. The clears are three
+ * runs of adjacent members (padding included), which compilers store 16 bytes at a time. */
+static inline void
+jp_http1_parser_reset(jp_http1_parser *p)
+{
+    char *b = (char *)p;
+    memset(b + offsetof(jp_http1_parser, head) + offsetof(jp_request_head, version_minor), 0,
+           offsetof(jp_request_head, headers) - offsetof(jp_request_head, version_minor));
+    memset(b + offsetof(jp_http1_parser, error_status), 0,
+           offsetof(jp_http1_parser, simd) - offsetof(jp_http1_parser, error_status));
+    /* _state up to and with _has_content_length, the last member. */
+    memset(b + offsetof(jp_http1_parser, _state), 0,
+           offsetof(jp_http1_parser, _has_content_length) + sizeof p->_has_content_length -
+               offsetof(jp_http1_parser, _state));
+}
 
 /* Parses buf[0..len), the start of one request. Returns:
  *   > 0                  the head is complete and is buf[0..return); p->head is filled;
