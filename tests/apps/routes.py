@@ -21,6 +21,8 @@
 /deco/{x}             @app.router.route(method="put"), async: "adeco <x>"
 /twice-a, /twice-b    one function under two @app.route decorators: "twice <path>"
 /deco-direct          calls the decorated function directly: "direct <deco's answer>"
+/purge                method="PURGE" (no method id of the parser's): "purge <METHOD>"
+/a-literal-route-longer-than-the-route-memo-keeps   "long"
 """
 
 import functools
@@ -118,6 +120,8 @@ def kept(request):
             "query_string": r.query_string,
             "x_marker": r.headers.get("X-Marker"),
             "body": r.body.decode("latin-1") if r.body is not None else None,
+            "method": r.method,
+            "route": r.route.pattern if r.route is not None else None,
         }
         for r in KEPT
     ]
@@ -149,6 +153,11 @@ r.add_route("/many" + "".join(f"/{{a{i}}}" for i in range(12)), params)
 r.add_route("/acallable", AsyncCallableHandler())
 r.add_route("/partial", functools.partial(with_prefix, "p1"))
 r.add_route("/done-sync", done_sync)
+r.add_route("/purge", lambda request: request.Response(text=f"purge {request.method}"), "PURGE")
+r.add_route(
+    "/a-literal-route-longer-than-the-route-memo-keeps",
+    lambda request: request.Response(text="long"),
+)
 
 
 @app.route("/deco", methods=["GET", "post"])

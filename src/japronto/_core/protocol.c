@@ -41,6 +41,7 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "url.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -73,6 +74,10 @@ typedef struct readbuf {
 #define READBUF_PAUSE_PENDING 65536u
 /* The output buffer's pooled block: a batch of small responses fits. */
 #define PROTOCOL_OUT_BLOCK 16384u
+/* The route memo (see struct protocol) keeps paths up to this long. */
+#define PROTOCOL_MEMO_PATH 32u
+/* memo_method_id of an empty memo: no parsed method has this id. */
+#define PROTOCOL_MEMO_EMPTY 0xFFu
 
 /* The block pools (see jp_block_pool in state.h). A block goes back only if it has the pool's
  * size; a grown one is freed. */
@@ -282,6 +287,19 @@ typedef struct protocol {
     PyObject *task_done; /* self._task_done */
     PyObject *peer;      /* cached remote address, or NULL before first use */
     PyObject *spare;     /* a recycled Request (see request.h), or NULL */
+
+    /* The route memo: the last decision the matcher called cacheable (jp_match), for a known
+     * method (its id then names its bytes) and a path of at most PROTOCOL_MEMO_PATH bytes.
+     * Keep-alive clients and pipelines ask for the same few paths again and again, and a
+     * repeat then costs a length, a method id and a short compare instead of the matcher's
+     * escape scan, hash, probe and method check. route and handler are strong, so the memo
+     * is valid whatever happens to the matcher's tables; they change only in dispatch, before
+     * the handler is called. memo_method_id PROTOCOL_MEMO_EMPTY: nothing remembered. */
+    uint32_t memo_path_len;
+    uint8_t memo_method_id;
+    char memo_path[PROTOCOL_MEMO_PATH];
+    PyObject *memo_route;
+    PyObject *memo_handler;
 
     /* Reading. */
     readbuf *rb;
@@ -659,24 +677,12 @@ protocol_render(protocol *self, PyObject *request, PyObject *result, const jp_re
     return closes || !ctx->keep_alive;
 }
 
-/* Answers a synchronous handler's result (consumed, or NULL with an exception set). The fast
- * path, a Response with nothing waiting before it, serialises straight into `out`. */
+/* Answers a synchronous handler's result (consumed, or NULL with an exception set) through a
+ * buffer of its own, placed in `out` or in the queue. protocol_dispatch serialises the common
+ * case (a Response, nothing waiting before it) straight into `out` instead. */
 static void
 protocol_answer(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx)
 {
-    if (result != NULL && self->qlen == 0 && jp_response_check(self->st, result)) {
-        int closes = 0;
-        size_t before = self->out.len;
-        if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
-            PyErr_Clear();
-            self->out.len = before;
-            closes = 1;
-        }
-        Py_DECREF(result);
-        if (closes || !ctx->keep_alive)
-            protocol_finish_after(self);
-        return;
-    }
     jp_buffer rendered = JP_BUFFER_INIT;
     if (protocol_render(self, request, result, ctx, &rendered))
         protocol_finish_after(self);
@@ -740,11 +746,123 @@ protocol_odd_target(protocol *self, const jp_request_head *h, const char *base)
     return 1;
 }
 
-/* Runs the handler for the complete request at rb->pos. base/body describe its bytes. The
- * request is answered (or queued) before this returns. 0, or -1 when the connection must be
- * dropped (memory). May run Python code. */
+/* The route of a request the memo does not know: an odd target (answered here), the matcher
+ * (a 405 answered here), and the memo's update. Returns 0 with *handler and *route (NULL when
+ * nothing matched: the not-found handler), and *match_dict (new reference or NULL) set; 1
+ * when the request has been answered; -1 with an exception when the connection must be
+ * dropped. Runs no Python code (see jp_router_match). */
+static __attribute__((noinline)) int
+protocol_route(protocol *self, const jp_request_head *h, const char *base,
+               const jp_response_ctx *ctx, PyObject **handler, PyObject **route,
+               PyObject **match_dict)
+{
+    const char *path = base + h->path.off;
+    size_t path_len = h->path.len;
+    if (path_len == 0 || h->method_id == JP_METHOD_CONNECT) {
+        if (protocol_odd_target(self, h, base))
+            return 1;
+        path = "/";
+        path_len = 1;
+    }
+    jp_match m;
+    jp_match_result mr = jp_router_match(self->matcher, base + h->method.off, h->method.len, path,
+                                         path_len, &m);
+    switch (mr) {
+    case JP_MATCH_FOUND:
+        *handler = m.handler;
+        *route = m.route;
+        *match_dict = m.match_dict;
+        if (m.cacheable && h->method_id != JP_METHOD_OTHER && path_len <= PROTOCOL_MEMO_PATH) {
+            /* Both stay alive: the matcher holds the old ones too. */
+            Py_XSETREF(self->memo_route, Py_NewRef(m.route));
+            Py_XSETREF(self->memo_handler, Py_NewRef(m.handler));
+            memcpy(self->memo_path, path, path_len);
+            self->memo_path_len = (uint32_t)path_len;
+            self->memo_method_id = h->method_id;
+        }
+        return 0;
+    case JP_MATCH_NOT_FOUND:
+        *handler = self->not_found;
+        *route = NULL;
+        *match_dict = NULL;
+        return 0;
+    case JP_MATCH_BAD_METHOD: {
+        static const char body[] = "Method Not Allowed\n";
+        protocol_write_simple(self, NULL, 405, m.allow, m.allow_len, body, sizeof(body) - 1, ctx);
+        return 1;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* What dispatch does with a handler's result (consumed, or NULL with an exception set) when
+ * it is not a Response that goes straight into `out`: the connection was lost under the
+ * handler, an awaitable (a task is made and queued), an error, or responses wait before it.
+ * Returns 1 if the request's done-callbacks are due now, 0 if not (the response is queued, or
+ * the connection is gone), -1 when the connection must be dropped (memory). May run Python
+ * code. */
+static __attribute__((noinline)) int
+protocol_result(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx)
+{
+    if (self->closed) {
+        /* The connection was lost under the handler: nothing is written any more. A failure is
+         * still handled (rendered aside and dropped) so that the application logs it. */
+        jp_buffer dropped = JP_BUFFER_INIT;
+        if (result == NULL || !jp_response_check(self->st, result))
+            (void)protocol_render(self, request, result, ctx, &dropped);
+        else
+            Py_DECREF(result);
+        jp_buffer_free(&dropped);
+        return 0;
+    }
+    /* A Response is not awaitable: one type test settles it. */
+    if (result == NULL || jp_response_check(self->st, result) || !protocol_is_awaitable(result)) {
+        protocol_answer(self, request, result, ctx);
+        return self->qlen == 0 && !self->closed;
+    }
+    PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
+    Py_DECREF(result);
+    PyObject *r = NULL;
+    if (task != NULL)
+        r = PyObject_CallMethodOneArg(task, self->st->str_add_done_callback, self->task_done);
+    if (r == NULL) {
+        Py_XDECREF(task);
+        protocol_answer(self, request, NULL, ctx);
+        return 0;
+    }
+    Py_DECREF(r);
+    if (self->closed) {
+        /* Lost while the task was being set up: connection_lost cancelled the queue, and this
+         * task was not in it yet. */
+        PyObject *c = PyObject_CallMethodNoArgs(task, self->st->str_cancel);
+        if (c == NULL)
+            PyErr_WriteUnraisable(task);
+        Py_XDECREF(c);
+        Py_DECREF(task);
+        return 0;
+    }
+    entry *e = protocol_push(self);
+    if (e == NULL) {
+        Py_DECREF(task);
+        return -1;
+    }
+    e->request = Py_NewRef(request);
+    e->task = task;
+    e->ctx = *ctx;
+    return 0;
+}
+
+/* Runs the handler for the complete request at rb->pos, whose head the parser holds; its body
+ * is the head's (Content-Length) or, when chunked is not NULL, that buffer's bytes, which the
+ * request takes over. The request is answered (or queued) before this returns. 0, or -1 when
+ * the connection must be dropped (memory). May run Python code.
+ *
+ * The common request costs: the memo's compare for its route, a spare's three stores for the
+ * Request, the handler, a Response serialised straight into `out`, and one test to recycle
+ * the Request; everything else is out of line. */
 static int
-protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *chunked)
+protocol_dispatch(protocol *self, jp_buffer *chunked)
 {
     const jp_request_head *h = &self->parser.head;
     const char *base = self->rb->data + self->rb->pos;
@@ -766,104 +884,65 @@ protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *c
         return 0;
     }
 
-    const char *path = base + h->path.off;
+    /* An empty memo never matches (no method has its id); nor does an odd target (a CONNECT
+     * or an empty path), which is never remembered. */
+    PyObject *handler, *route, *match_dict = NULL;
     size_t path_len = h->path.len;
-    if (__builtin_expect(path_len == 0 || h->method_id == JP_METHOD_CONNECT, 0)) {
-        if (protocol_odd_target(self, h, base))
-            return 0;
-        path = "/";
-        path_len = 1;
-    }
-    jp_match m;
-    jp_match_result mr = jp_router_match(self->matcher, base + h->method.off, h->method.len, path,
-                                         path_len, &m);
-    if (mr == JP_MATCH_ERROR)
-        return -1;
-    if (mr == JP_MATCH_BAD_METHOD) {
-        static const char body[] = "Method Not Allowed\n";
-        protocol_write_simple(self, NULL, 405, m.allow, m.allow_len, body, sizeof(body) - 1,
-                              &ctx);
-        return 0;
+    if (path_len == self->memo_path_len && h->method_id == self->memo_method_id &&
+        jp_url_equal(base + h->path.off, self->memo_path, path_len)) {
+        handler = self->memo_handler;
+        route = self->memo_route;
+    } else {
+        int rc = protocol_route(self, h, base, &ctx, &handler, &route, &match_dict);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
     }
 
-    PyObject *route = mr == JP_MATCH_FOUND ? m.route : NULL;
-    PyObject *match_dict = mr == JP_MATCH_FOUND ? m.match_dict : NULL;
     PyObject *request = self->spare;
     if (request != NULL) {
         self->spare = NULL;
-        if (jp_request_reuse(request, base, h, body_off, body_len, chunked, route,
-                             match_dict) < 0) {
-            Py_DECREF(request);
-            return -1;
-        }
+        jp_request_reuse(request, base, h, chunked, route, match_dict);
     } else {
-        request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h,
-                                 body_off, body_len, chunked, route, match_dict);
+        request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h, chunked,
+                                 route, match_dict);
         if (request == NULL)
             return -1;
     }
 
-    PyObject *result = protocol_call_handler(mr == JP_MATCH_FOUND ? m.handler : self->not_found,
-                                             request);
+    PyObject *result = protocol_call_handler(handler, request);
 
-    if (self->closed) {
-        /* The connection was lost under the handler: nothing is written any more. A failure is
-         * still handled (rendered aside and dropped) so that the application logs it. */
-        jp_buffer dropped = JP_BUFFER_INIT;
-        if (result == NULL || !jp_response_check(self->st, result))
-            (void)protocol_render(self, request, result, &ctx, &dropped);
-        else
-            Py_DECREF(result);
-        jp_buffer_free(&dropped);
-        goto done;
-    }
-
-    /* A Response (nearly every result) is not awaitable: one type test settles it. */
-    if (result != NULL && !jp_response_check(self->st, result) && protocol_is_awaitable(result)) {
-        PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
+    int run_callbacks;
+    if (result != NULL && jp_response_check(self->st, result) && self->qlen == 0 &&
+        !self->closed) {
+        /* Nothing waits before it: serialised straight into `out`. */
+        int closes = 0;
+        size_t before = self->out.len;
+        if (jp_response_serialize(result, &self->out, &ctx, &self->st->date, &closes) < 0) {
+            PyErr_Clear();
+            self->out.len = before;
+            closes = 1;
+        }
         Py_DECREF(result);
-        PyObject *r = NULL;
-        if (task != NULL)
-            r = PyObject_CallMethodOneArg(task, self->st->str_add_done_callback, self->task_done);
-        if (r == NULL) {
-            Py_XDECREF(task);
-            protocol_answer(self, request, NULL, &ctx);
-            goto done;
-        }
-        Py_DECREF(r);
-        if (self->closed) {
-            /* Lost while the task was being set up: connection_lost cancelled the queue, and
-             * this task was not in it yet. */
-            PyObject *c = PyObject_CallMethodNoArgs(task, self->st->str_cancel);
-            if (c == NULL)
-                PyErr_WriteUnraisable(task);
-            Py_XDECREF(c);
-            Py_DECREF(task);
-            goto done;
-        }
-        entry *e = protocol_push(self);
-        if (e == NULL) {
-            Py_DECREF(task);
+        if (closes) /* (a request without keep-alive ended reading above) */
+            protocol_finish_after(self);
+        run_callbacks = 1;
+    } else {
+        run_callbacks = protocol_result(self, request, result, &ctx);
+        if (run_callbacks < 0) {
             Py_DECREF(request);
             return -1;
         }
-        e->request = Py_NewRef(request);
-        e->task = task;
-        e->ctx = ctx;
-    } else {
-        protocol_answer(self, request, result, &ctx);
-        if (self->qlen == 0 && !self->closed)
-            jp_request_run_done_callbacks(request);
     }
 
-done:
-    /* Anyone still holding the request must not see the read buffer change under it. */
-    if (Py_REFCNT(request) > 1 && jp_request_detach(request) < 0) {
+    /* Anyone still holding the request must not see the read buffer change under it: finish
+     * detaches it then. Nobody else kept it: the next request on this connection reuses its
+     * memory. */
+    int fin = jp_request_finish(request, run_callbacks);
+    if (fin < 0) {
         Py_DECREF(request);
         return -1;
     }
-    /* Nobody else kept it: the next request on this connection reuses its memory. */
-    if (self->spare == NULL && !self->closed && jp_request_recycle(request))
+    if (fin && self->spare == NULL && !self->closed)
         self->spare = request;
     else
         Py_DECREF(request);
@@ -908,7 +987,7 @@ protocol_process(protocol *self)
             const jp_request_head *h = &self->parser.head;
             self->head_len = (size_t)n;
             if (h->framing == JP_FRAMING_NONE) {
-                if (protocol_dispatch(self, 0, 0, NULL) < 0) {
+                if (protocol_dispatch(self, NULL) < 0) {
                     rc = -1;
                     break;
                 }
@@ -955,7 +1034,7 @@ protocol_process(protocol *self)
         if (self->rstate == R_BODY_LENGTH) {
             if (avail - self->head_len < self->body_need)
                 break;
-            if (protocol_dispatch(self, self->head_len, self->body_need, NULL) < 0) {
+            if (protocol_dispatch(self, NULL) < 0) {
                 rc = -1;
                 break;
             }
@@ -995,7 +1074,7 @@ protocol_process(protocol *self)
                 }
                 break;
             }
-            if (protocol_dispatch(self, 0, 0, &self->body) < 0) {
+            if (protocol_dispatch(self, &self->body) < 0) {
                 rc = -1;
                 break;
             }
@@ -1383,6 +1462,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->fd = -1;
     self->st = st;
     self->closed = 1;
+    self->memo_method_id = PROTOCOL_MEMO_EMPTY;
     self->server = Py_NewRef(server);
     PyObject *limits = NULL;
     PyObject *depth = NULL;
@@ -1490,6 +1570,8 @@ protocol_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->task_done);
     Py_VISIT(self->peer);
     Py_VISIT(self->spare);
+    Py_VISIT(self->memo_route);
+    Py_VISIT(self->memo_handler);
     for (uint32_t i = 0; i < self->qlen; i++) {
         entry *e = protocol_entry(self, i);
         Py_VISIT(e->request);
@@ -1520,6 +1602,9 @@ protocol_clear(PyObject *op)
     Py_CLEAR(self->task_done);
     Py_CLEAR(self->peer);
     Py_CLEAR(self->spare);
+    self->memo_method_id = PROTOCOL_MEMO_EMPTY;
+    Py_CLEAR(self->memo_route);
+    Py_CLEAR(self->memo_handler);
     return 0;
 }
 

@@ -6,11 +6,13 @@
  * handler runs synchronously, and every Python object a handler can ask for (path, headers,
  * body, ...) is made on first access only.
  *
- * Ownership of the bytes: at creation `base` points into the connection's read buffer, which
- * the connection reuses once the handler returns. So the connection calls jp_request_detach()
- * right after dispatch whenever anything besides itself still holds the request (an async
- * handler's coroutine, a handler that stored it): detach copies the request's bytes into
- * memory the request owns. After that the request is independent of the connection's buffers.
+ * Ownership of the bytes: at creation the request is attached to its connection: it reads the
+ * parser's head (and header array) and the read buffer in place, so that making it copies
+ * nothing. The connection reuses both once the handler returns, so right after dispatch it
+ * calls jp_request_finish(), which detaches the request (copies what it reads into memory it
+ * owns) whenever anything besides the connection still holds it (an async handler's
+ * coroutine, a handler that stored it). After that the request is independent of the
+ * connection's buffers.
  */
 #ifndef JP_REQUEST_H
 #define JP_REQUEST_H
@@ -26,36 +28,37 @@ extern const char *const jp_request_helper_names[JP_RH_COUNT];
 int jp_request_setup(PyObject *module, jp_state *st);
 
 /* A new Request of `type` (st->request_type, or a subclass of it with the same layout). conn
- * is the Protocol (a strong reference is kept: request.transport and
- * request.app go through it). base points at the first byte of the request; head is copied,
- * headers included. The body is either body_len bytes at base + body_off (Content-Length) or,
- * when chunked_body is not NULL, the bytes of that buffer, whose memory the request takes over
- * (the buffer is left empty). route is borrowed and may be NULL; match_dict is stolen (may be
- * NULL). Returns a new reference or NULL with an exception set; on failure chunked_body still
- * belongs to the caller. Cannot run Python code. */
+ * is the Protocol (a strong reference is kept: request.transport and request.app go through
+ * it). base points at the first byte of the request; head is the connection parser's, read in
+ * place (it and the bytes must stay unchanged until jp_request_finish). The body is the
+ * head's: content_length bytes at base + head_len for JP_FRAMING_LENGTH; for
+ * JP_FRAMING_CHUNKED the bytes of chunked_body, whose memory the request takes over (the
+ * buffer is left empty); chunked_body is NULL otherwise. route is borrowed and must stay alive
+ * until jp_request_finish (the request takes a reference only if it is detached); it may be
+ * NULL. match_dict is stolen (may be NULL). Returns a new reference or NULL with an exception
+ * set; on failure chunked_body still belongs to the caller. Cannot run Python code. */
 PyObject *jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *base,
-                         const jp_request_head *head, size_t body_off, size_t body_len,
-                         jp_buffer *chunked_body, PyObject *route, PyObject *match_dict);
+                         const jp_request_head *head, jp_buffer *chunked_body, PyObject *route,
+                         PyObject *match_dict);
 
-/* Recycling. After dispatch the connection may hold the only reference to a request; then
- * jp_request_recycle() clears it (keeping its memory, connection and type) and returns 1, and
- * the connection keeps it as a spare that jp_request_reuse() fills with the next request, as
- * jp_request_new() would but without allocating. jp_request_recycle() returns 0 when someone
- * else holds a reference: untouched if they did before, emptied (no bytes of the connection's)
- * if clearing ran Python code that took one. May run Python code. jp_request_reuse() returns 0, or -1 with MemoryError: the spare is then
- * empty but valid, and the caller drops it. match_dict is stolen in both cases. */
-int jp_request_recycle(PyObject *request);
-int jp_request_reuse(PyObject *request, const char *base, const jp_request_head *head,
-                     size_t body_off, size_t body_len, jp_buffer *chunked_body, PyObject *route,
-                     PyObject *match_dict);
+/* The end of a dispatch: the connection is done with the request (its response written or
+ * queued). First, if run_callbacks, the done-callbacks run (and are cleared). Then:
+ *   - anyone else holds the request: it is detached (see above) and 0 is returned, or -1
+ *     with MemoryError (the request is then emptied: no bytes, no headers, never the
+ *     connection's);
+ *   - only the caller holds it: it is recycled (every attribute it made dropped, keeping its
+ *     memory, connection and type) and 1 is returned; the caller may keep it as a spare for
+ *     jp_request_reuse(). 0 if clearing ran Python code that took a new reference (it is then
+ *     emptied as above).
+ * May run Python code (callbacks, finalisers of what is dropped). A request that nothing made
+ * anything for costs one test. */
+int jp_request_finish(PyObject *request, int run_callbacks);
 
-/* Copies the request's bytes out of the connection's buffer if it still points there.
- * Idempotent. 0, or -1 with MemoryError. Cannot run Python code. */
-int jp_request_detach(PyObject *request);
-
-/* Facts about the request the connection needs when it writes the response. */
-int jp_request_is_head(PyObject *request);
-int jp_request_version_minor(PyObject *request);
+/* Fills a spare (a request jp_request_finish returned 1 for) with the next request on the same
+ * connection, as jp_request_new would, without allocating; head must be the same parser head
+ * as before. Cannot fail and runs no Python code. */
+void jp_request_reuse(PyObject *request, const char *base, const jp_request_head *head,
+                      jp_buffer *chunked_body, PyObject *route, PyObject *match_dict);
 
 /* Runs the done-callbacks registered with request.add_done_callback(), once, clearing them.
  * May run Python code; errors in callbacks are reported through sys.unraisablehook-style
