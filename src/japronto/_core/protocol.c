@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ typedef struct readbuf {
 #define PROTOCOL_MEMO_PATH 32u
 /* memo_method_id of an empty memo: no parsed method has this id. */
 #define PROTOCOL_MEMO_EMPTY 0xFFu
+/* ctx_key when no context is kept: its version byte is no version's. */
+#define PROTOCOL_CTX_NONE 0xFFFFFFFFu
 
 /* The block pools (see jp_block_pool in state.h). A block goes back only if it has the pool's
  * size; a grown one is freed. */
@@ -286,7 +289,8 @@ typedef struct protocol {
     PyObject *write;     /* transport.write */
     PyObject *task_done; /* self._task_done */
     PyObject *peer;      /* cached remote address, or NULL before first use */
-    PyObject *spare;     /* a recycled Request (see request.h), or NULL */
+    PyObject *spare;     /* a recycled Request (see request.h), or NULL; while a dispatch runs,
+                          * the request it handles (see protocol_dispatch) */
 
     /* The route memo: the last decision the matcher called cacheable (jp_match), for a known
      * method (its id then names its bytes) and a path of at most PROTOCOL_MEMO_PATH bytes.
@@ -300,6 +304,14 @@ typedef struct protocol {
     char memo_path[PROTOCOL_MEMO_PATH];
     PyObject *memo_route;
     PyObject *memo_handler;
+
+    /* The response context of the request being dispatched. Every request of a connection
+     * usually has the same, so it is made again only when the head bytes it depends on change:
+     * ctx_key is those bytes (protocol_ctx_key) of the last request it was made for, and is
+     * kept only for a keep-alive request without an unknown expectation, which needs nothing
+     * else done (PROTOCOL_CTX_NONE otherwise). */
+    uint32_t ctx_key;
+    jp_response_ctx ctx;
 
     /* Reading. */
     readbuf *rb;
@@ -746,15 +758,44 @@ protocol_odd_target(protocol *self, const jp_request_head *h, const char *base)
     return 1;
 }
 
+/* Whether the n bytes at p are the memo's path (n <= PROTOCOL_MEMO_PATH): from 8 bytes on, as
+ * two or four overlapping words, which covers every length without a loop. */
+static inline int
+protocol_memo_equal(const char *p, const char *memo, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b, c, d;
+        memcpy(&a, p, 8);
+        memcpy(&b, memo, 8);
+        memcpy(&c, p + n - 8, 8);
+        memcpy(&d, memo + n - 8, 8);
+        uint64_t diff = (a ^ b) | (c ^ d);
+        if (n > 16) {
+            memcpy(&a, p + 8, 8);
+            memcpy(&b, memo + 8, 8);
+            memcpy(&c, p + n - 16, 8);
+            memcpy(&d, memo + n - 16, 8);
+            diff |= (a ^ b) | (c ^ d);
+        }
+        return diff == 0;
+    }
+    return jp_url_equal(p, memo, n);
+}
+
+/* What protocol_route found. */
+typedef struct protocol_routed {
+    PyObject *handler;    /* borrowed */
+    PyObject *route;      /* borrowed; NULL when nothing matched: the not-found handler */
+    PyObject *match_dict; /* new reference, or NULL */
+} protocol_routed;
+
 /* The route of a request the memo does not know: an odd target (answered here), the matcher
- * (a 405 answered here), and the memo's update. Returns 0 with *handler and *route (NULL when
- * nothing matched: the not-found handler), and *match_dict (new reference or NULL) set; 1
- * when the request has been answered; -1 with an exception when the connection must be
- * dropped. Runs no Python code (see jp_router_match). */
+ * (a 405 answered here), and the memo's update. Returns 0 with *out set; 1 when the request
+ * has been answered; -1 with an exception when the connection must be dropped. Runs no Python
+ * code (see jp_router_match). */
 static __attribute__((noinline)) int
 protocol_route(protocol *self, const jp_request_head *h, const char *base,
-               const jp_response_ctx *ctx, PyObject **handler, PyObject **route,
-               PyObject **match_dict)
+               const jp_response_ctx *ctx, protocol_routed *out)
 {
     const char *path = base + h->path.off;
     size_t path_len = h->path.len;
@@ -769,9 +810,9 @@ protocol_route(protocol *self, const jp_request_head *h, const char *base,
                                          path_len, &m);
     switch (mr) {
     case JP_MATCH_FOUND:
-        *handler = m.handler;
-        *route = m.route;
-        *match_dict = m.match_dict;
+        out->handler = m.handler;
+        out->route = m.route;
+        out->match_dict = m.match_dict;
         if (m.cacheable && h->method_id != JP_METHOD_OTHER && path_len <= PROTOCOL_MEMO_PATH) {
             /* Both stay alive: the matcher holds the old ones too. */
             Py_XSETREF(self->memo_route, Py_NewRef(m.route));
@@ -782,9 +823,9 @@ protocol_route(protocol *self, const jp_request_head *h, const char *base,
         }
         return 0;
     case JP_MATCH_NOT_FOUND:
-        *handler = self->not_found;
-        *route = NULL;
-        *match_dict = NULL;
+        out->handler = self->not_found;
+        out->route = NULL;
+        out->match_dict = NULL;
         return 0;
     case JP_MATCH_BAD_METHOD: {
         static const char body[] = "Method Not Allowed\n";
@@ -853,6 +894,55 @@ protocol_result(protocol *self, PyObject *request, PyObject *result, const jp_re
     return 0;
 }
 
+/* The head bytes the response context depends on, in one word: version_minor, method_id
+ * and the keep-alive and unknown-expectation flags, which the head keeps in four consecutive
+ * bytes with framing (masked out, with the other flags). */
+#define PROTOCOL_HEAD_BYTE(field)                                                              \
+    (offsetof(jp_request_head, field) - offsetof(jp_request_head, version_minor))
+_Static_assert(PROTOCOL_HEAD_BYTE(method_id) == 1 && PROTOCOL_HEAD_BYTE(framing) == 2 &&
+                   PROTOCOL_HEAD_BYTE(flags) == 3,
+               "protocol_ctx_key reads version_minor, method_id, framing and flags as one word");
+
+static inline uint32_t
+protocol_ctx_key(const jp_request_head *h)
+{
+    static const union {
+        uint8_t b[4];
+        uint32_t w;
+    } mask = {{0xFF, 0xFF, 0x00, JP_HEAD_KEEP_ALIVE | JP_HEAD_EXPECT_UNKNOWN}};
+    uint32_t w;
+    memcpy(&w, &h->version_minor, 4);
+    return w & mask.w;
+}
+
+/* Makes self->ctx for a head whose key differs from the kept one, and does what such a head
+ * asks: a request without keep-alive ends reading after it; an unknown expectation is
+ * answered 417 (and returns 1: nothing else is done for the request). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_new_ctx(protocol *self, const jp_request_head *h, uint32_t key)
+{
+    self->ctx.version_minor = h->version_minor;
+    self->ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
+    self->ctx.head = h->method_id == JP_METHOD_HEAD;
+    self->ctx_key = PROTOCOL_CTX_NONE;
+    if (!self->ctx.keep_alive) {
+        /* Exactly this request is answered; whatever follows it is not read. */
+        self->rstate = R_DONE;
+        self->close_after = 1;
+    }
+    if (h->flags & JP_HEAD_EXPECT_UNKNOWN) {
+        static const char body[] = "Expectation Failed\n";
+        jp_response_ctx ctx = self->ctx;
+        ctx.keep_alive = 0;
+        protocol_write_simple(self, NULL, 417, NULL, 0, body, sizeof(body) - 1, &ctx);
+        self->rstate = R_DONE;
+        return 1;
+    }
+    if (self->ctx.keep_alive)
+        self->ctx_key = key;
+    return 0;
+}
+
 /* Runs the handler for the complete request at rb->pos, whose head the parser holds; its body
  * is the head's (Content-Length) or, when chunked is not NULL, that buffer's bytes, which the
  * request takes over. The request is answered (or queued) before this returns. 0, or -1 when
@@ -866,47 +956,41 @@ protocol_dispatch(protocol *self, jp_buffer *chunked)
 {
     const jp_request_head *h = &self->parser.head;
     const char *base = self->rb->data + self->rb->pos;
-    jp_response_ctx ctx;
-    ctx.version_minor = h->version_minor;
-    ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
-    ctx.head = h->method_id == JP_METHOD_HEAD;
-    if (!ctx.keep_alive) {
-        /* Exactly this request is answered; whatever follows it is not read. */
-        self->rstate = R_DONE;
-        self->close_after = 1;
-    }
-
-    if (h->flags & JP_HEAD_EXPECT_UNKNOWN) {
-        static const char body[] = "Expectation Failed\n";
-        ctx.keep_alive = 0;
-        protocol_write_simple(self, NULL, 417, NULL, 0, body, sizeof(body) - 1, &ctx);
-        self->rstate = R_DONE;
+    uint32_t key = protocol_ctx_key(h);
+    if (__builtin_expect(key != self->ctx_key, 0) && protocol_new_ctx(self, h, key))
         return 0;
-    }
+    const jp_response_ctx *ctx = &self->ctx; /* only this function writes it */
 
     /* An empty memo never matches (no method has its id); nor does an odd target (a CONNECT
      * or an empty path), which is never remembered. */
-    PyObject *handler, *route, *match_dict = NULL;
+    PyObject *handler, *route, *match_dict;
     size_t path_len = h->path.len;
     if (path_len == self->memo_path_len && h->method_id == self->memo_method_id &&
-        jp_url_equal(base + h->path.off, self->memo_path, path_len)) {
+        protocol_memo_equal(base + h->path.off, self->memo_path, path_len)) {
         handler = self->memo_handler;
         route = self->memo_route;
+        match_dict = NULL;
     } else {
-        int rc = protocol_route(self, h, base, &ctx, &handler, &route, &match_dict);
+        protocol_routed r;
+        int rc = protocol_route(self, h, base, ctx, &r);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
+        handler = r.handler;
+        route = r.route;
+        match_dict = r.match_dict;
     }
 
+    /* The request is the spare's slot's: the slot's reference is the one this dispatch uses,
+     * and the slot keeps it throughout (connection_lost leaves it while processing). */
     PyObject *request = self->spare;
     if (request != NULL) {
-        self->spare = NULL;
         jp_request_reuse(request, base, h, chunked, route, match_dict);
     } else {
         request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h, chunked,
                                  route, match_dict);
         if (request == NULL)
             return -1;
+        self->spare = request;
     }
 
     PyObject *result = protocol_call_handler(handler, request);
@@ -917,7 +1001,7 @@ protocol_dispatch(protocol *self, jp_buffer *chunked)
         /* Nothing waits before it: serialised straight into `out`. */
         int closes = 0;
         size_t before = self->out.len;
-        if (jp_response_serialize(result, &self->out, &ctx, &self->st->date, &closes) < 0) {
+        if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
             PyErr_Clear();
             self->out.len = before;
             closes = 1;
@@ -927,25 +1011,29 @@ protocol_dispatch(protocol *self, jp_buffer *chunked)
             protocol_finish_after(self);
         run_callbacks = 1;
     } else {
-        run_callbacks = protocol_result(self, request, result, &ctx);
+        run_callbacks = protocol_result(self, request, result, ctx);
         if (run_callbacks < 0) {
+            /* The connection is dropped; whoever else holds the request still must not read
+             * the buffers (the detach runs no Python code). */
+            if (Py_REFCNT(request) > 1)
+                (void)jp_request_finish(request, 0);
+            self->spare = NULL;
             Py_DECREF(request);
             return -1;
         }
     }
 
     /* Anyone still holding the request must not see the read buffer change under it: finish
-     * detaches it then. Nobody else kept it: the next request on this connection reuses its
-     * memory. */
+     * detaches it then, and the slot lets it go. Nobody else kept it: it stays in the slot,
+     * and the next request on this connection reuses its memory (a closed connection drops
+     * it at the end of protocol_process). */
     int fin = jp_request_finish(request, run_callbacks);
-    if (fin < 0) {
+    if (__builtin_expect(fin != 1, 0)) {
+        self->spare = NULL;
         Py_DECREF(request);
-        return -1;
+        if (fin < 0)
+            return -1;
     }
-    if (fin && self->spare == NULL && !self->closed)
-        self->spare = request;
-    else
-        Py_DECREF(request);
     return 0;
 }
 
@@ -961,7 +1049,9 @@ protocol_process(protocol *self)
     int rc = 0;
     readbuf *rb = self->rb;
 
-    while (!self->closed && self->rstate != R_DONE) {
+    for (;;) {
+        if (self->closed || self->rstate == R_DONE)
+            break;
         if (self->writing_paused) {
             protocol_pause_reading(self);
             break;
@@ -978,23 +1068,23 @@ protocol_process(protocol *self)
 
         if (self->rstate == R_HEAD) {
             ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
-            if (n == JP_HTTP1_NEED_MORE)
-                break;
-            if (n == JP_HTTP1_ERROR) {
-                protocol_reject(self, self->parser.error_status, self->parser.error_reason);
-                break;
+            if (n < 0) {
+                if (n == JP_HTTP1_ERROR)
+                    protocol_reject(self, self->parser.error_status, self->parser.error_reason);
+                break; /* or JP_HTTP1_NEED_MORE */
             }
             const jp_request_head *h = &self->parser.head;
-            self->head_len = (size_t)n;
             if (h->framing == JP_FRAMING_NONE) {
+                /* The whole request is here: no state to keep between reads. */
                 if (protocol_dispatch(self, NULL) < 0) {
                     rc = -1;
                     break;
                 }
-                rb->pos += self->head_len;
+                rb->pos += (size_t)n;
                 jp_http1_parser_reset(&self->parser);
                 continue;
             }
+            self->head_len = (size_t)n;
             if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
                 size_t have = avail - self->head_len;
                 int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
@@ -1090,6 +1180,10 @@ protocol_process(protocol *self)
     if (self->rstate == R_DONE)
         protocol_pause_reading(self);
     self->processing = 0;
+    /* connection_lost, when it ran under a handler, left the spare to us: the dispatch was
+     * using it. */
+    if (self->closed)
+        Py_CLEAR(self->spare);
     return rc;
 }
 
@@ -1327,7 +1421,8 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     Py_CLEAR(self->write);
     Py_CLEAR(self->transport);
     Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
-    Py_CLEAR(self->spare);     /* and self -> spare request -> self */
+    if (!self->processing)
+        Py_CLEAR(self->spare); /* and self -> spare request -> self (see protocol_process) */
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
     if (self->rb->exports == 0) {
@@ -1463,6 +1558,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->st = st;
     self->closed = 1;
     self->memo_method_id = PROTOCOL_MEMO_EMPTY;
+    self->ctx_key = PROTOCOL_CTX_NONE;
     self->server = Py_NewRef(server);
     PyObject *limits = NULL;
     PyObject *depth = NULL;

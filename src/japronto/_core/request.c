@@ -44,34 +44,7 @@
 #include <assert.h>
 #include <string.h>
 
-/* Small enough that a Request stays under pymalloc's 512-byte limit (a libc malloc per
- * request costs more than the rare heap array for a long head). */
-#define REQUEST_INLINE_HEADERS 8
-
-typedef struct request {
-    PyObject_HEAD
-    jp_state *st;   /* kept here: the instance may be of the app's subclass (extensions) */
-    PyObject *conn; /* the Protocol, strong */
-    const char *base;
-    const jp_request_head *hd; /* attached: the connection parser's; detached: &head */
-    PyObject *route;           /* attached: borrowed; detached: strong (may be NULL) */
-    PyObject *match_dict;
-    int dirty;   /* see the invariants */
-    char *owned; /* detached: the copy base points at, or NULL */
-    jp_buffer chunked;
-    jp_request_head head; /* detached: the copy of the head; headers is hdrs_inline or heap */
-    jp_header hdrs_inline[REQUEST_INLINE_HEADERS];
-    /* Made on first access. */
-    PyObject *method;
-    PyObject *path;
-    PyObject *query_string;
-    PyObject *headers;
-    PyObject *body;
-    PyObject *extra;
-    PyObject *done_callbacks; /* list, or NULL */
-    PyObject *derived;        /* dict {request_helpers function: its result}, or NULL */
-    PyObject *query;          /* request.query, the dict, or NULL */
-} request;
+typedef jp_request request; /* the layout is in request.h (see there why) */
 
 #define REQUEST(op) ((request *)(op))
 
@@ -81,23 +54,22 @@ request_attached(const request *self)
     return self->hd != &self->head;
 }
 
-#ifndef NDEBUG
-/* What dirty == 0 promises (see the invariants). */
-static int
-request_is_clean(const request *self)
+/* What dirty == 0 promises (see the invariants); for assertions. */
+int
+jp_request_is_clean(PyObject *op)
 {
+    request *self = REQUEST(op);
     return request_attached(self) && self->match_dict == NULL && self->method == NULL &&
            self->path == NULL && self->query_string == NULL && self->headers == NULL &&
            self->body == NULL && self->extra == NULL && self->done_callbacks == NULL &&
            self->derived == NULL && self->query == NULL && self->owned == NULL &&
            self->chunked.data == NULL;
 }
-#endif
 
-/* Takes over a chunked body (or nothing) and match_dict, which are the only parts of a new
- * request that differ from a clean one. */
-static inline void
-request_take(request *self, jp_buffer *chunked_body, PyObject *match_dict)
+/* Takes over a chunked body (or nothing) and match_dict: the only parts of a new request that
+ * differ from a clean one. */
+void
+jp_request_take(request *self, jp_buffer *chunked_body, PyObject *match_dict)
 {
     self->match_dict = match_dict;
     if (match_dict != NULL)
@@ -132,24 +104,9 @@ jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *bas
     self->head.headers = self->hdrs_inline;
     self->method = self->path = self->query_string = self->headers = NULL;
     self->body = self->extra = self->done_callbacks = self->derived = self->query = NULL;
-    request_take(self, chunked_body, match_dict);
+    jp_request_take(self, chunked_body, match_dict);
     PyObject_GC_Track(self);
     return (PyObject *)self;
-}
-
-void
-jp_request_reuse(PyObject *op, const char *base, const jp_request_head *head,
-                 jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
-{
-    /* A spare is clean (dirty == 0) and attached to the same parser head: only the bytes, the
-     * route and what request_take sets differ from what it holds. */
-    request *self = REQUEST(op);
-    (void)head;
-    assert(self->hd == head && request_is_clean(self));
-    self->base = base;
-    self->route = route;
-    if (__builtin_expect(chunked_body != NULL || match_dict != NULL, 0))
-        request_take(self, chunked_body, match_dict);
 }
 
 /* Frees the heap copy of the headers of a detached request, if any. */
@@ -184,7 +141,7 @@ request_detach(request *self)
     const jp_request_head *h = self->hd;
     uint32_t n = h->header_count;
     jp_header *dst = self->hdrs_inline;
-    if (n > REQUEST_INLINE_HEADERS && (dst = PyMem_Malloc(n * sizeof(jp_header))) == NULL)
+    if (n > JP_REQUEST_INLINE_HEADERS && (dst = PyMem_Malloc(n * sizeof(jp_header))) == NULL)
         goto nomem;
     size_t len = h->head_len;
     if (h->framing == JP_FRAMING_LENGTH)
@@ -235,8 +192,8 @@ request_recycle_fields(request *self)
 }
 
 /* jp_request_finish past its one-test fast path. */
-static __attribute__((noinline)) int
-request_finish_slow(request *self, int run_callbacks)
+int
+jp_request_finish_slow(request *self, int run_callbacks)
 {
     PyObject *op = (PyObject *)self;
     assert(request_attached(self));
@@ -253,17 +210,6 @@ request_finish_slow(request *self, int run_callbacks)
      * an empty request. */
     request_empty(self);
     return 0;
-}
-
-int
-jp_request_finish(PyObject *op, int run_callbacks)
-{
-    request *self = REQUEST(op);
-    if (__builtin_expect(!self->dirty && Py_REFCNT(op) == 1, 1)) {
-        assert(request_is_clean(self));
-        return 1;
-    }
-    return request_finish_slow(self, run_callbacks);
 }
 
 void
