@@ -1037,9 +1037,95 @@ protocol_dispatch(protocol *self, jp_buffer *chunked)
     return 0;
 }
 
+/* A head with a body was parsed (n bytes of it, avail bytes at rb->pos): answers a
+ * 100-continue the client waits for, and sets up the body's reading state. 0, or -1 with an
+ * exception (memory). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_start_body(protocol *self, size_t avail, size_t n)
+{
+    const jp_request_head *h = &self->parser.head;
+    self->head_len = n;
+    if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
+        size_t have = avail - n;
+        int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
+        if (!body_here && have == 0) {
+            /* The client waits for our go-ahead before it sends the body; it must follow
+             * every response before it, so it takes a place in the queue. */
+            jp_buffer *dst = &self->out;
+            if (self->qlen > 0) {
+                entry *e = protocol_push(self);
+                if (e == NULL)
+                    return -1;
+                e->ready = 1;
+                dst = &e->data;
+            }
+            if (jp_response_write_continue(dst) < 0) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            self->sent_continue = 1;
+        }
+    }
+    if (h->framing == JP_FRAMING_LENGTH) {
+        self->body_need = (size_t)h->content_length;
+        self->rstate = R_BODY_LENGTH;
+    } else {
+        jp_chunked_init(&self->chunked, &self->limits);
+        self->chunk_pos = n;
+        self->body.len = 0;
+        self->rstate = R_BODY_CHUNKED;
+    }
+    return 0;
+}
+
+/* R_BODY_CHUNKED: decodes what arrived of the body of the request at rb->pos (avail bytes
+ * there) into self->body. 1 when the body is complete (self->chunk_pos bytes of the request),
+ * 0 when more must arrive or the body was rejected (answered, reading ended), -1 with an
+ * exception (memory). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_decode_chunked(protocol *self, const char *p, size_t avail)
+{
+    readbuf *rb = self->rb;
+    while (self->chunk_pos < avail && !jp_chunked_done(&self->chunked)) {
+        jp_span data;
+        ptrdiff_t k = jp_chunked_decode(&self->chunked, p + self->chunk_pos,
+                                        avail - self->chunk_pos, &data);
+        if (k < 0)
+            break;
+        if (data.len > 0 &&
+            jp_buffer_append(&self->body, p + self->chunk_pos + data.off, data.len) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->chunk_pos += (size_t)k;
+    }
+    if (self->chunked.error_status) {
+        protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
+        return 0;
+    }
+    if (!jp_chunked_done(&self->chunked)) {
+        /* The decoder never needs consumed bytes again: keep the head (the request will point
+         * into it) and drop the framing and data already decoded, so that a body of tiny
+         * chunks cannot hold several times max_body_size here. */
+        size_t consumed = self->chunk_pos - self->head_len;
+        if (consumed > 0) {
+            char *h = rb->data + rb->pos;
+            memmove(h + self->head_len, h + self->chunk_pos, avail - self->chunk_pos);
+            rb->len -= consumed;
+            self->chunk_pos = self->head_len;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 /* Parses and dispatches every complete request in rb. Stops at an incomplete one, at a full
  * queue, when the transport asked us to stop writing, or after a request that ends the
- * connection. 0, or -1 with an exception when the connection must be dropped. */
+ * connection. 0, or -1 with an exception when the connection must be dropped.
+ *
+ * Every complete request goes through the one call of protocol_dispatch below, which GCC
+ * then inlines: a request without a body (nearly all) costs no call between here and its
+ * handler. */
 static int
 protocol_process(protocol *self)
 {
@@ -1066,114 +1152,50 @@ protocol_process(protocol *self)
             break;
         const char *p = rb->data + rb->pos;
 
-        if (self->rstate == R_HEAD) {
+        size_t used;               /* bytes of the request being dispatched */
+        jp_buffer *chunked = NULL; /* its decoded chunked body */
+        int rstate = self->rstate;
+        if (rstate == R_HEAD) {
             ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
             if (n < 0) {
                 if (n == JP_HTTP1_ERROR)
                     protocol_reject(self, self->parser.error_status, self->parser.error_reason);
                 break; /* or JP_HTTP1_NEED_MORE */
             }
-            const jp_request_head *h = &self->parser.head;
-            if (h->framing == JP_FRAMING_NONE) {
-                /* The whole request is here: no state to keep between reads. */
-                if (protocol_dispatch(self, NULL) < 0) {
+            if (self->parser.head.framing != JP_FRAMING_NONE) {
+                if (protocol_start_body(self, avail, (size_t)n) < 0) {
                     rc = -1;
                     break;
                 }
-                rb->pos += (size_t)n;
-                jp_http1_parser_reset(&self->parser);
                 continue;
             }
-            self->head_len = (size_t)n;
-            if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
-                size_t have = avail - self->head_len;
-                int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
-                if (!body_here && have == 0) {
-                    /* The client waits for our go-ahead before it sends the body; it must
-                     * follow every response before it, so it takes a place in the queue. */
-                    jp_buffer *dst = &self->out;
-                    if (self->qlen > 0) {
-                        entry *e = protocol_push(self);
-                        if (e == NULL) {
-                            rc = -1;
-                            break;
-                        }
-                        e->ready = 1;
-                        dst = &e->data;
-                    }
-                    if (jp_response_write_continue(dst) < 0) {
-                        PyErr_NoMemory();
-                        rc = -1;
-                        break;
-                    }
-                    self->sent_continue = 1;
-                }
-            }
-            if (h->framing == JP_FRAMING_LENGTH) {
-                self->body_need = (size_t)h->content_length;
-                self->rstate = R_BODY_LENGTH;
-            } else {
-                jp_chunked_init(&self->chunked, &self->limits);
-                self->chunk_pos = self->head_len;
-                self->body.len = 0;
-                self->rstate = R_BODY_CHUNKED;
-            }
-            continue;
-        }
-
-        if (self->rstate == R_BODY_LENGTH) {
+            used = (size_t)n; /* the whole request is here: no state kept between reads */
+        } else if (rstate == R_BODY_LENGTH) {
             if (avail - self->head_len < self->body_need)
                 break;
-            if (protocol_dispatch(self, NULL) < 0) {
-                rc = -1;
-                break;
-            }
-            rb->pos += self->head_len + self->body_need;
+            used = self->head_len + self->body_need;
         } else { /* R_BODY_CHUNKED */
-            while (self->chunk_pos < avail && !jp_chunked_done(&self->chunked)) {
-                jp_span data;
-                ptrdiff_t k = jp_chunked_decode(&self->chunked, p + self->chunk_pos,
-                                                avail - self->chunk_pos, &data);
-                if (k < 0)
-                    break;
-                if (data.len > 0 &&
-                    jp_buffer_append(&self->body, p + self->chunk_pos + data.off, data.len) <
-                        0) {
-                    PyErr_NoMemory();
-                    rc = -1;
-                    break;
-                }
-                self->chunk_pos += (size_t)k;
-            }
-            if (rc < 0)
-                break;
-            if (self->chunked.error_status) {
-                protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
+            int done = protocol_decode_chunked(self, p, avail);
+            if (done <= 0) {
+                rc = done;
                 break;
             }
-            if (!jp_chunked_done(&self->chunked)) {
-                /* The decoder never needs consumed bytes again: keep the head (the request
-                 * will point into it) and drop the framing and data already decoded, so that
-                 * a body of tiny chunks cannot hold several times max_body_size here. */
-                size_t consumed = self->chunk_pos - self->head_len;
-                if (consumed > 0) {
-                    char *h = rb->data + rb->pos;
-                    memmove(h + self->head_len, h + self->chunk_pos, avail - self->chunk_pos);
-                    rb->len -= consumed;
-                    self->chunk_pos = self->head_len;
-                }
-                break;
-            }
-            if (protocol_dispatch(self, &self->body) < 0) {
-                rc = -1;
-                break;
-            }
-            rb->pos += self->chunk_pos;
-            self->body.len = 0;
+            used = self->chunk_pos;
+            chunked = &self->body;
         }
-        if (self->rstate != R_DONE)
-            self->rstate = R_HEAD;
-        self->sent_continue = 0;
+
+        if (protocol_dispatch(self, chunked) < 0) {
+            rc = -1;
+            break;
+        }
+        rb->pos += used;
+        if (rstate != R_HEAD) {
+            /* (the request took over a chunked body's memory) */
+            self->body.len = 0;
+            self->sent_continue = 0;
+            if (self->rstate != R_DONE)
+                self->rstate = R_HEAD;
+        }
         jp_http1_parser_reset(&self->parser);
     }
 
