@@ -943,19 +943,18 @@ protocol_new_ctx(protocol *self, const jp_request_head *h, uint32_t key)
     return 0;
 }
 
-/* Runs the handler for the complete request at rb->pos, whose head the parser holds; its body
- * is the head's (Content-Length) or, when chunked is not NULL, that buffer's bytes, which the
- * request takes over. The request is answered (or queued) before this returns. 0, or -1 when
- * the connection must be dropped (memory). May run Python code.
+/* Runs the handler for the complete request at base (rb->data + rb->pos), whose head the parser
+ * holds; its body is the head's (Content-Length) or, when chunked is not NULL, that buffer's
+ * bytes, which the request takes over. The request is answered (or queued) before this
+ * returns. 0, or -1 when the connection must be dropped (memory). May run Python code.
  *
- * The common request costs: the memo's compare for its route, a spare's three stores for the
- * Request, the handler, a Response serialised straight into `out`, and one test to recycle
- * the Request; everything else is out of line. */
+ * The common request costs: a compare of the head's word for its response context, the memo's
+ * compare for its route, two stores into the spare Request, the handler, a Response serialised
+ * straight into `out`, and one test to recycle the Request; everything else is out of line. */
 static int
-protocol_dispatch(protocol *self, jp_buffer *chunked)
+protocol_dispatch(protocol *self, const char *base, jp_buffer *chunked)
 {
     const jp_request_head *h = &self->parser.head;
-    const char *base = self->rb->data + self->rb->pos;
     uint32_t key = protocol_ctx_key(h);
     if (__builtin_expect(key != self->ctx_key, 0) && protocol_new_ctx(self, h, key))
         return 0;
@@ -1000,10 +999,8 @@ protocol_dispatch(protocol *self, jp_buffer *chunked)
         !self->closed) {
         /* Nothing waits before it: serialised straight into `out`. */
         int closes = 0;
-        size_t before = self->out.len;
         if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
-            PyErr_Clear();
-            self->out.len = before;
+            PyErr_Clear(); /* (out is unchanged) */
             closes = 1;
         }
         Py_DECREF(result);
@@ -1184,7 +1181,7 @@ protocol_process(protocol *self)
             chunked = &self->body;
         }
 
-        if (protocol_dispatch(self, chunked) < 0) {
+        if (protocol_dispatch(self, p, chunked) < 0) {
             rc = -1;
             break;
         }
