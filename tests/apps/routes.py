@@ -23,10 +23,14 @@
 /deco-direct          calls the decorated function directly: "direct <deco's answer>"
 /purge                method="PURGE" (no method id of the parser's): "purge <METHOD>"
 /a-literal-route-longer-than-the-route-memo-keeps   "long"
+/forms                request.Response called every way (_shared.response_forms), on
+                      the app's Request subclass
 """
 
 import functools
 import json
+
+from _shared import response_forms
 
 from japronto import Application
 
@@ -153,6 +157,7 @@ r.add_route("/many" + "".join(f"/{{a{i}}}" for i in range(12)), params)
 r.add_route("/acallable", AsyncCallableHandler())
 r.add_route("/partial", functools.partial(with_prefix, "p1"))
 r.add_route("/done-sync", done_sync)
+r.add_route("/forms", response_forms)
 r.add_route("/purge", lambda request: request.Response(text=f"purge {request.method}"), "PURGE")
 r.add_route(
     "/a-literal-route-longer-than-the-route-memo-keeps",
