@@ -77,8 +77,9 @@ typedef struct readbuf {
 #define PROTOCOL_OUT_BLOCK 16384u
 /* The route memo (see struct protocol) keeps paths up to this long. */
 #define PROTOCOL_MEMO_PATH 32u
-/* memo_method_id of an empty memo: no parsed method has this id. */
-#define PROTOCOL_MEMO_EMPTY 0xFFu
+/* memo_path_len of an empty memo: no path is this long (the request line is shorter than
+ * 2**32 - 1 bytes, and holds more than the path). */
+#define PROTOCOL_MEMO_EMPTY UINT32_MAX
 /* ctx_key when no context is kept: its version byte is no version's. */
 #define PROTOCOL_CTX_NONE 0xFFFFFFFFu
 
@@ -292,15 +293,16 @@ typedef struct protocol {
     PyObject *spare;     /* a recycled Request (see request.h), or NULL; while a dispatch runs,
                           * the request it handles (see protocol_dispatch) */
 
-    /* The route memo: the last decision the matcher called cacheable (jp_match), for a known
-     * method (its id then names its bytes) and a path of at most PROTOCOL_MEMO_PATH bytes.
-     * Keep-alive clients and pipelines ask for the same few paths again and again, and a
-     * repeat then costs a length, a method id and a short compare instead of the matcher's
-     * escape scan, hash, probe and method check. route and handler are strong, so the memo
-     * is valid whatever happens to the matcher's tables; they change only in dispatch, before
-     * the handler is called. memo_method_id PROTOCOL_MEMO_EMPTY: nothing remembered. */
+    /* The route memo: the last decision the matcher called cacheable (jp_match), for a path of
+     * at most PROTOCOL_MEMO_PATH bytes and a known method (its id then names its bytes), made
+     * while ctx_key (below) held that method's id. Any change of ctx_key empties the memo, so
+     * a request that reaches the memo with the kept context has the memo's method, and a hit
+     * is a length and a short compare of the path, instead of the matcher's escape scan, hash,
+     * probe and method check. Keep-alive clients and pipelines ask for the same few paths
+     * again and again. route and handler are strong, so the memo is valid whatever happens to
+     * the matcher's tables; they change only in dispatch, before the handler is called.
+     * memo_path_len PROTOCOL_MEMO_EMPTY: nothing remembered. */
     uint32_t memo_path_len;
-    uint8_t memo_method_id;
     char memo_path[PROTOCOL_MEMO_PATH];
     PyObject *memo_route;
     PyObject *memo_handler;
@@ -813,13 +815,14 @@ protocol_route(protocol *self, const jp_request_head *h, const char *base,
         out->handler = m.handler;
         out->route = m.route;
         out->match_dict = m.match_dict;
-        if (m.cacheable && h->method_id != JP_METHOD_OTHER && path_len <= PROTOCOL_MEMO_PATH) {
+        /* (ctx_key is this request's key unless its context is not kept) */
+        if (m.cacheable && h->method_id != JP_METHOD_OTHER && path_len <= PROTOCOL_MEMO_PATH &&
+            self->ctx_key != PROTOCOL_CTX_NONE) {
             /* Both stay alive: the matcher holds the old ones too. */
             Py_XSETREF(self->memo_route, Py_NewRef(m.route));
             Py_XSETREF(self->memo_handler, Py_NewRef(m.handler));
             memcpy(self->memo_path, path, path_len);
             self->memo_path_len = (uint32_t)path_len;
-            self->memo_method_id = h->method_id;
         }
         return 0;
     case JP_MATCH_NOT_FOUND:
@@ -925,6 +928,7 @@ protocol_new_ctx(protocol *self, const jp_request_head *h, uint32_t key)
     self->ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
     self->ctx.head = h->method_id == JP_METHOD_HEAD;
     self->ctx_key = PROTOCOL_CTX_NONE;
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY; /* it was for the old key's method */
     if (!self->ctx.keep_alive) {
         /* Exactly this request is answered; whatever follows it is not read. */
         self->rstate = R_DONE;
@@ -960,11 +964,11 @@ protocol_dispatch(protocol *self, const char *base, jp_buffer *chunked)
         return 0;
     const jp_response_ctx *ctx = &self->ctx; /* only this function writes it */
 
-    /* An empty memo never matches (no method has its id); nor does an odd target (a CONNECT
-     * or an empty path), which is never remembered. */
+    /* The method is the memo's: the context key holds its id (see the memo). An empty memo
+     * never matches; nor does an odd target (a CONNECT or an empty path), never remembered. */
     PyObject *handler, *route, *match_dict;
     size_t path_len = h->path.len;
-    if (path_len == self->memo_path_len && h->method_id == self->memo_method_id &&
+    if (path_len == self->memo_path_len &&
         protocol_memo_equal(base + h->path.off, self->memo_path, path_len)) {
         handler = self->memo_handler;
         route = self->memo_route;
@@ -1576,7 +1580,7 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->fd = -1;
     self->st = st;
     self->closed = 1;
-    self->memo_method_id = PROTOCOL_MEMO_EMPTY;
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY;
     self->ctx_key = PROTOCOL_CTX_NONE;
     self->server = Py_NewRef(server);
     PyObject *limits = NULL;
@@ -1717,7 +1721,7 @@ protocol_clear(PyObject *op)
     Py_CLEAR(self->task_done);
     Py_CLEAR(self->peer);
     Py_CLEAR(self->spare);
-    self->memo_method_id = PROTOCOL_MEMO_EMPTY;
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY;
     Py_CLEAR(self->memo_route);
     Py_CLEAR(self->memo_handler);
     return 0;
