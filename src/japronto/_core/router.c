@@ -602,35 +602,17 @@ router_scan(router_matcher *self, const router_path *p, const char *method, size
     return router_scan_end(self, path_matched, out);
 }
 
-jp_match_result
-jp_router_match(PyObject *matcher, const char *method, size_t method_len, const char *path,
-                size_t path_len, jp_match *out)
+/* jp_router_match for a path that must be split into a router_path (it has escapes to decode,
+ * or some route has more segments than the unsplit scan handles): out of line, so that the
+ * common path does not set up this function's large stack frame. */
+static __attribute__((noinline)) jp_match_result
+router_match_split(router_matcher *self, const char *method, size_t method_len,
+                   const char *path, size_t path_len, int decode, jp_match *out)
 {
-    router_matcher *self = (router_matcher *)matcher;
-    out->cacheable = 0;
-    out->route = NULL;
-    out->handler = NULL;
-    out->match_dict = NULL;
-    out->allow = NULL;
-    out->allow_len = 0;
-    out->is_coroutine = 0;
-    if (path_len == 0 || path[0] != '/' || self->n_routes == 0)
-        return JP_MATCH_NOT_FOUND; /* "*" (OPTIONS) or a matcher cleared by the collector */
-
     jp_match_result res;
     router_path p;
     router_path_init(&p);
-    if (jp_percent_find_escape(path, path_len) == path_len) {
-        /* The fast path: the raw path is its own decoded form. */
-        if (self->buckets != NULL) {
-            const router_bucket *b = router_lookup(self, path, path_len);
-            if (b != NULL)
-                return router_resolve_bucket(self, b, method, method_len, out);
-        }
-        if (self->n_pattern_routes == 0)
-            return JP_MATCH_NOT_FOUND;
-        if (self->max_pattern_segments <= ROUTER_STACK_SEGMENTS)
-            return router_scan_raw(self, path, path_len, method, method_len, out);
+    if (!decode) {
         if (router_path_split(&p, path, path_len) < 0) {
             res = JP_MATCH_ERROR;
             goto done;
@@ -652,6 +634,35 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
 done:
     router_path_release(&p);
     return res;
+}
+
+jp_match_result
+jp_router_match(PyObject *matcher, const char *method, size_t method_len, const char *path,
+                size_t path_len, jp_match *out)
+{
+    router_matcher *self = (router_matcher *)matcher;
+    out->cacheable = 0;
+    out->route = NULL;
+    out->handler = NULL;
+    out->match_dict = NULL;
+    out->allow = NULL;
+    out->allow_len = 0;
+    out->is_coroutine = 0;
+    if (path_len == 0 || path[0] != '/' || self->n_routes == 0)
+        return JP_MATCH_NOT_FOUND; /* "*" (OPTIONS) or a matcher cleared by the collector */
+    if (jp_percent_find_escape(path, path_len) != path_len)
+        return router_match_split(self, method, method_len, path, path_len, 1, out);
+    /* The fast path: the raw path is its own decoded form. */
+    if (self->buckets != NULL && (self->literal_lens & router_len_bit(path_len))) {
+        const router_bucket *b = router_lookup(self, path, path_len);
+        if (b != NULL)
+            return router_resolve_bucket(self, b, method, method_len, out);
+    }
+    if (self->n_pattern_routes == 0)
+        return JP_MATCH_NOT_FOUND;
+    if (self->max_pattern_segments <= ROUTER_STACK_SEGMENTS)
+        return router_scan_raw(self, path, path_len, method, method_len, out);
+    return router_match_split(self, method, method_len, path, path_len, 0, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
