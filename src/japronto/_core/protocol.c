@@ -760,10 +760,11 @@ protocol_odd_target(protocol *self, const jp_request_head *h, const char *base)
     return 1;
 }
 
-/* Whether the n bytes at p are the memo's path (n <= PROTOCOL_MEMO_PATH): from 8 bytes on, as
- * two or four overlapping words, which covers every length without a loop. */
-static inline int
-protocol_memo_equal(const char *p, const char *memo, size_t n)
+/* Zero when the n bytes at p are the memo's path (n <= PROTOCOL_MEMO_PATH): from 8 bytes on, as
+ * two or four overlapping words, which covers every length without a loop. (A word rather than
+ * a truth value, which the caller then tests with one branch.) */
+static inline uint64_t
+protocol_memo_diff(const char *p, const char *memo, size_t n)
 {
     if (n >= 8) {
         uint64_t a, b, c, d;
@@ -779,9 +780,9 @@ protocol_memo_equal(const char *p, const char *memo, size_t n)
             memcpy(&d, memo + n - 16, 8);
             diff |= (a ^ b) | (c ^ d);
         }
-        return diff == 0;
+        return diff;
     }
-    return jp_url_equal(p, memo, n);
+    return !jp_url_equal(p, memo, n);
 }
 
 /* What protocol_route found. */
@@ -969,7 +970,7 @@ protocol_dispatch(protocol *self, const char *base, jp_buffer *chunked)
     PyObject *handler, *route, *match_dict;
     size_t path_len = h->path.len;
     if (path_len == self->memo_path_len &&
-        protocol_memo_equal(base + h->path.off, self->memo_path, path_len)) {
+        protocol_memo_diff(base + h->path.off, self->memo_path, path_len) == 0) {
         handler = self->memo_handler;
         route = self->memo_route;
         match_dict = NULL;
