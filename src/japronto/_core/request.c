@@ -5,7 +5,7 @@
  * connection creates instances of that subclass, which shares this layout exactly.
  *
  * Laziness: a Request made for a handler that reads nothing costs one object and a few
- * pointers (a recycled one: three stores, see jp_request_reuse). Every attribute that needs a
+ * pointers (a recycled one: two stores, see jp_request_reuse). Every attribute that needs a
  * Python object makes it on first access and keeps it; `headers`, `path` and `body` are the
  * usual ones. The attributes that parse something (query, text, json, form, files, cookies,
  * hostname, ...) are computed by Python functions (japronto.request_helpers) and kept in one
@@ -31,8 +31,10 @@
  *   - A chunked body (hd->framing == JP_FRAMING_CHUNKED) is owned (chunked), in both states.
  *   - dirty is 0 only if recycling has nothing to do: no lazy attribute made, no match_dict,
  *     no done-callback, no chunked body, attached. Whatever sets one of those sets dirty, so a
- *     request that its handler did not look into is recycled with one test (request_is_clean
- *     checks this invariant in debug builds).
+ *     request that its handler did not look into is recycled with one test
+ *     (jp_request_is_clean checks this invariant in debug builds).
+ *   - A request that could not be detached, or that clearing for reuse let escape, is emptied
+ *     (request_empty): detached, with an empty head, no bytes and no route.
  */
 #include "request.h"
 
