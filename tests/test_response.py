@@ -9,6 +9,7 @@ import email.utils
 import gc
 import http
 import http.cookies
+import inspect
 import json
 import re
 import sys
@@ -1060,3 +1061,24 @@ def test_json_bodies_around_the_inline_size():
             assert header_values(raw, b"Content-Length") == [str(size).encode()]
         del r
         gc.collect()
+
+
+def test_request_response_looks_like_a_method():
+    # Request.Response is the server's own method descriptor (cheaper to call than a
+    # PyMethodDef's); it still presents itself as a method.
+    m = _core.Request.Response
+    assert m.__name__ == "Response" and m.__qualname__ == "Request.Response"
+    assert m.__doc__ == "Makes a new Response for this request."
+    assert repr(m) == "<method 'Response' of 'japronto._core.Request' objects>"
+    assert m.__get__(None, _core.Request) is m
+    params = list(inspect.signature(m).parameters)
+    assert params == ["self", "text", "code", "body", "json", "mime_type", "encoding"] + [
+        "headers",
+        "cookies",
+    ]
+    with pytest.raises(TypeError):
+        m()
+    with pytest.raises(TypeError):
+        m(42, text="x")
+    with pytest.raises(TypeError):
+        type(m)()

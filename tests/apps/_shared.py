@@ -81,3 +81,30 @@ def ident(request):
 async def aident(request):
     """An async handler with no await at all, answering its placeholder."""
     return request.Response(text="a" + request.match_dict["n"])
+
+
+def response_forms(request):
+    """request.Response called every way Python allows, as JSON: the bodies each form made,
+    and what the unbound method raised for calls without a request."""
+    from japronto import _core
+
+    bound = request.Response
+    made = [
+        request.Response(text="method").body,
+        bound(text="bound").body,
+        type(request).Response(request, text="own type").body,
+        _core.Request.Response(request, text="base type").body,
+        bound("positional", 201).body,
+    ]
+    errors = []
+    for args in [(), (42,), ("text",)]:
+        try:
+            _core.Request.Response(*args)
+        except TypeError:
+            errors.append("TypeError")
+    out = {
+        "made": [b.decode() for b in made],
+        "errors": errors,
+        "exact_type": type(request) is _core.Request,
+    }
+    return request.Response(text=json.dumps(out), mime_type="application/json")

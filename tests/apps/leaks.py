@@ -14,6 +14,9 @@
 /live                 JSON: the live counts after gc.collect(), and refcounts:
                       body (BODY), kept_request, kept_response (None if nothing kept yet)
 /count                the /hang counters
+/lost                 aborts its transport and calls its connection's connection_lost itself,
+                      from inside the handler (as a transport reporting a loss at once would);
+                      its "lost" is never sent
 """
 
 import asyncio
@@ -71,6 +74,16 @@ def echo_len(request):
     return request.Response(text=f"len={0 if b is None else len(b)}")
 
 
+def lost(request):
+    transport = request.transport
+    response = request.Response(text="lost")
+    transport.abort()
+    # A transport's connection_lost comes later, from the loop; this one comes now.
+    protocol = getattr(transport, "_protocol", None) or transport.get_protocol()
+    protocol.connection_lost(None)
+    return response
+
+
 def live(request):
     gc.collect()
     out = {
@@ -98,6 +111,7 @@ r.add_route("/unkeep", unkeep)
 r.add_route("/echo", echo_len)
 r.add_route("/live", live)
 r.add_route("/count", count)
+r.add_route("/lost", lost)
 
 if __name__ == "__main__":
     app.run(host="127.0.0.1", port=int(sys.argv[1]))

@@ -15,9 +15,12 @@
 /positional   Response("<b>p</b>", 201, None, None, "text/html"): every argument by position
 /huge-header  X-Huge: 1 MiB of "h"
 /big          a 1 MiB body of b"0123456789abcdef" repeated
+/forms        request.Response called every way (_shared.response_forms)
 """
 
 from http.cookies import SimpleCookie
+
+from _shared import response_forms
 
 from japronto import Application
 
@@ -117,6 +120,7 @@ r.add_route("/header-list", header_list)
 r.add_route("/positional", positional)
 r.add_route("/huge-header", huge_header)
 r.add_route("/big", big)
+r.add_route("/forms", response_forms)
 
 if __name__ == "__main__":
     import sys

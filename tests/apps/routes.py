@@ -21,10 +21,16 @@
 /deco/{x}             @app.router.route(method="put"), async: "adeco <x>"
 /twice-a, /twice-b    one function under two @app.route decorators: "twice <path>"
 /deco-direct          calls the decorated function directly: "direct <deco's answer>"
+/purge                method="PURGE" (no method id of the parser's): "purge <METHOD>"
+/a-literal-route-longer-than-the-route-memo-keeps   "long"
+/forms                request.Response called every way (_shared.response_forms), on
+                      the app's Request subclass
 """
 
 import functools
 import json
+
+from _shared import response_forms
 
 from japronto import Application
 
@@ -118,6 +124,8 @@ def kept(request):
             "query_string": r.query_string,
             "x_marker": r.headers.get("X-Marker"),
             "body": r.body.decode("latin-1") if r.body is not None else None,
+            "method": r.method,
+            "route": r.route.pattern if r.route is not None else None,
         }
         for r in KEPT
     ]
@@ -149,6 +157,12 @@ r.add_route("/many" + "".join(f"/{{a{i}}}" for i in range(12)), params)
 r.add_route("/acallable", AsyncCallableHandler())
 r.add_route("/partial", functools.partial(with_prefix, "p1"))
 r.add_route("/done-sync", done_sync)
+r.add_route("/forms", response_forms)
+r.add_route("/purge", lambda request: request.Response(text=f"purge {request.method}"), "PURGE")
+r.add_route(
+    "/a-literal-route-longer-than-the-route-memo-keeps",
+    lambda request: request.Response(text="long"),
+)
 
 
 @app.route("/deco", methods=["GET", "post"])

@@ -7,7 +7,7 @@ import email.utils
 import signal
 
 import pytest
-from wire import build_request, wait_for
+from wire import build_request, chunked, wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -240,11 +240,102 @@ def test_a_request_kept_by_the_handler_stays_intact(routes):
             assert c.response().text == "kept"
             c.responses(20)
         sent.append(
-            {"path": "/keep", "query_string": f"n={i}", "x_marker": f"m{i}", "body": body.decode()}
+            {
+                "path": "/keep",
+                "query_string": f"n={i}",
+                "x_marker": f"m{i}",
+                "body": body.decode(),
+                "method": "POST",
+                "route": "/keep",
+            }
         )
     with routes.conn() as c:
         c.send(build_request("GET", "/kept"))
         assert c.response().json() == sent
+
+
+def test_kept_requests_of_every_body_kind_stay_intact(routes):
+    # Pipelined on one connection, so that the later ones reuse the route the first one found
+    # and the connection's recycled request: each kept request owns its head, its headers,
+    # its bytes and its route, whatever the connection parses after it.
+    te = [("Transfer-Encoding", "chunked")]
+    cases = [
+        ("GET", "/keep?k=0", [("X-Marker", "a")], None, None),
+        ("POST", "/keep?k=1", [("X-Marker", "b")], b"length-body", "length-body"),
+        ("POST", "/keep?k=2", [("X-Marker", "c")] + te, chunked(b"chunk", b"ed"), "chunked"),
+        ("POST", "/keep?k=3", te, chunked(), ""),
+        ("PUT", "/keep?k=4", [("X-Marker", "e")], b"", None),
+    ]
+    with routes.conn() as c:
+        c.send(
+            b"".join(build_request(m, t, h, body=b) for m, t, h, b, _ in cases)
+            + b"".join(build_request("GET", f"/filler/{j}?{'y' * 200}") for j in range(10))
+        )
+        assert [r.text for r in c.responses(len(cases))] == ["kept"] * len(cases)
+        c.responses(10)
+        c.send(build_request("GET", "/kept"))
+        got = c.response().json()[-len(cases) :]
+    assert got == [
+        {
+            "path": "/keep",
+            "query_string": t.split("?")[1],
+            "x_marker": dict(h).get("X-Marker"),
+            "body": body,
+            "method": m,
+            "route": "/keep",
+        }
+        for m, t, h, _, body in cases
+    ]
+
+
+def test_repeated_routes_keep_every_decision(routes):
+    # The connection remembers the last literal route it found (for a known method and a
+    # short path) and matches a repeat with one compare: every near miss must still get its
+    # own answer, on one connection, pipelined.
+    long = "/a-literal-route-longer-than-the-route-memo-keeps"
+    cases = [
+        ("GET", "/only-get", 200, "only-get"),
+        ("GET", "/only-get", 200, "only-get"),
+        ("GET", "/only-gex", 404, None),  # same length, another path
+        ("GET", "/only-get/", 404, None),
+        ("DELETE", "/only-get", 405, None),  # same path, another method
+        ("HEAD", "/only-get", 200, ""),
+        ("GET", "/only-%67et", 200, "only-get"),  # escaped: the same route
+        ("GET", "/only-%67et", 200, "only-get"),
+        ("GET", "/only-get", 200, "only-get"),
+        ("GET", "/only-get?q=1", 200, "only-get"),
+        ("GET", "http://127.0.0.1/only-get", 200, "only-get"),  # absolute-form
+        ("POST", "/multi", 200, "multi POST"),
+        ("GET", "/multi", 200, "multi GET"),
+        ("PUT", "/multi", 405, None),
+        ("GET", "/multi", 200, "multi GET"),
+        ("PURGE", "/purge", 200, "purge PURGE"),  # a method without a parser id
+        ("FOO", "/purge", 405, None),
+        ("PURGE", "/purge", 200, "purge PURGE"),
+        ("GET", long, 200, "long"),
+        ("GET", long, 200, "long"),
+        ("GET", long[:-1] + "t", 404, None),
+        ("GET", "/bound", 200, "bound x1"),
+        ("GET", "/callable", 200, "callable"),
+        ("GET", "/bound", 200, "bound x1"),
+        ("OPTIONS", "*", 404, None),
+        ("GET", "/callable", 200, "callable"),
+    ]
+    with routes.conn() as c:
+        c.send(
+            b"".join(
+                build_request(m, t, body=b"" if m in ("POST", "PUT") else None)
+                for m, t, _, _ in cases
+            )
+        )
+        got = c.responses(len(cases), heads=[m == "HEAD" for m, _, _, _ in cases])
+        for (m, t, status, text), r in zip(cases, got):
+            assert r.status == status, (m, t, r)
+            if text is not None:
+                assert r.text == text, (m, t, r)
+        # The route a handler sees is the one that matched, also when remembered.
+        for _ in range(2):
+            assert get_json(c, "/introspect")["route_handler_is_introspect"] is True
 
 
 def test_handler_sees_the_request_as_sent(echo):

@@ -126,6 +126,20 @@ def burst_dropped(port, probe):
     time.sleep(0.1)  # let the /sleep/20 handlers finish
 
 
+def burst_lost(port):
+    # The connection is lost under its handler: nothing is written on it any more (the
+    # aborted transport drops what the batch had made), and the request it was using is
+    # dropped once the batch is over.
+    for i in range(20):
+        with Conn(port) as c:
+            c.send(
+                build_request("GET", "/sync") * (i % 2)
+                + build_request("GET", "/lost", [("X-A", "1")] * (i % 3))
+                + build_request("GET", "/sync") * (i % 3)
+            )
+            c.expect_eof()
+
+
 def live_count(probe):
     probe.send(build_request("GET", "/count"))
     return probe.response().json()
@@ -144,6 +158,18 @@ def test_live_objects_return_to_baseline(leaks, kind):
             )
         after = assert_back_to(probe, base, kind)
         assert after["body"] == base["body"], "the Response body bytes gained references"
+
+
+def test_a_connection_lost_under_its_handler_frees_its_request(start_server):
+    # The dispatch keeps using the request after the handler returns, so the connection
+    # lets it go only then; Python's debug allocator poisons freed memory, so that a use of
+    # a request freed too early fails loudly instead of reading stale bytes.
+    leaks = start_server("leaks", env={"PYTHONMALLOC": "debug"})
+    with leaks.conn() as probe:
+        base = baseline(probe)
+        burst_lost(leaks.port)
+        assert_back_to(probe, base, "connections lost under their handlers")
+    assert leaks.alive()
 
 
 def test_the_counters_see_open_connections(leaks):

@@ -272,3 +272,42 @@ def test_unread_huge_pipeline_keeps_server_memory_bounded(start_server):
         after.send(req * 3)
         assert [r.body for r in after.responses(3)] == [b"Hello world!"] * 3
     assert hello.alive()
+
+
+def test_each_pipelined_response_follows_its_own_request_line(hello):
+    # Version, HEAD, keep-alive and an unknown expectation change the answer from one request
+    # to the next on one connection, however many requests before it looked alike.
+    ka = [("Connection", "keep-alive")]
+    reqs = [
+        (build_request("GET", "/"), False, "1.1", set()),
+        (build_request("GET", "/"), False, "1.1", set()),
+        (build_request("HEAD", "/"), True, "1.1", set()),
+        (build_request("GET", "/", ka, version="1.0"), False, "1.0", {"keep-alive"}),
+        (build_request("GET", "/"), False, "1.1", set()),
+        (build_request("HEAD", "/", ka, version="1.0"), True, "1.0", {"keep-alive"}),
+        (build_request("GET", "/", ka, version="1.0"), False, "1.0", {"keep-alive"}),
+        (build_request("GET", "/?q"), False, "1.1", set()),
+    ]
+    with hello.conn() as c:
+        c.send(
+            b"".join(raw for raw, _, _, _ in reqs) + build_request("GET", "/", [("Expect", "x")])
+        )
+        got = c.responses(len(reqs) + 1, heads=[h for _, h, _, _ in reqs] + [False])
+        for (raw, head, _, tokens), r in zip(reqs, got):
+            assert r.status == 200, (raw, r)
+            assert r.body == (b"" if head else b"Hello world!"), (raw, r)
+            assert r.header("Content-Length") == "12", (raw, r)
+            assert r.connection_tokens() == tokens, (raw, r)
+        assert got[-1].status == 417 and "close" in got[-1].connection_tokens()
+        c.expect_eof()
+    with hello.conn() as c:
+        close = build_request("GET", "/", [("Connection", "close")])
+        c.send(build_request("GET", "/") * 3 + close + build_request("GET", "/"))
+        got = c.responses(4)
+        assert [r.connection_tokens() for r in got] == [set()] * 3 + [{"close"}]
+        c.expect_eof()
+    with hello.conn() as c:
+        c.send(build_request("GET", "/") * 2 + build_request("GET", "/", version="1.0"))
+        got = c.responses(3)
+        assert [r.connection_tokens() for r in got] == [set(), set(), {"close"}]
+        c.expect_eof()

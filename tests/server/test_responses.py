@@ -163,3 +163,19 @@ def test_big_body_and_head_of_it(responses_app):
         a, h, b = c.responses(3, heads=[False, True, False], timeout=10)
     assert a.body == big and b.body == big
     assert h.body == b"" and h.header("Content-Length") == str(len(big))
+
+
+@pytest.mark.parametrize("app", ["responses", "routes"])
+def test_request_response_called_every_way(start_server, app):
+    # request.Response is a method descriptor of the server's own: the usual call, a bound
+    # method kept in a variable and the unbound method all make Responses, on the exact
+    # Request type (responses app) and on an app's subclass of it (routes extends requests).
+    server = start_server(app)
+    with server.conn() as c:
+        c.send(build_request("GET", "/forms"))
+        r = c.response()
+    assert r.status == 200, r
+    got = r.json()
+    assert got["made"] == ["method", "bound", "own type", "base type", "positional"]
+    assert got["errors"] == ["TypeError"] * 3
+    assert got["exact_type"] is (app == "responses")

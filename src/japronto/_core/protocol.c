@@ -41,9 +41,11 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "url.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,13 @@ typedef struct readbuf {
 #define READBUF_PAUSE_PENDING 65536u
 /* The output buffer's pooled block: a batch of small responses fits. */
 #define PROTOCOL_OUT_BLOCK 16384u
+/* The route memo (see struct protocol) keeps paths up to this long. */
+#define PROTOCOL_MEMO_PATH 32u
+/* memo_path_len of an empty memo: no path is this long (the request line is shorter than
+ * 2**32 - 1 bytes, and holds more than the path). */
+#define PROTOCOL_MEMO_EMPTY UINT32_MAX
+/* ctx_key when no context is kept: its version byte is no version's. */
+#define PROTOCOL_CTX_NONE 0xFFFFFFFFu
 
 /* The block pools (see jp_block_pool in state.h). A block goes back only if it has the pool's
  * size; a grown one is freed. */
@@ -281,7 +290,30 @@ typedef struct protocol {
     PyObject *write;     /* transport.write */
     PyObject *task_done; /* self._task_done */
     PyObject *peer;      /* cached remote address, or NULL before first use */
-    PyObject *spare;     /* a recycled Request (see request.h), or NULL */
+    PyObject *spare;     /* a recycled Request (see request.h), or NULL; while a dispatch runs,
+                          * the request it handles (see protocol_dispatch) */
+
+    /* The route memo: the last decision the matcher called cacheable (jp_match), for a path of
+     * at most PROTOCOL_MEMO_PATH bytes and a known method (its id then names its bytes), made
+     * while ctx_key (below) held that method's id. Any change of ctx_key empties the memo, so
+     * a request that reaches the memo with the kept context has the memo's method, and a hit
+     * is a length and a short compare of the path, instead of the matcher's escape scan, hash,
+     * probe and method check. Keep-alive clients and pipelines ask for the same few paths
+     * again and again. route and handler are strong, so the memo is valid whatever happens to
+     * the matcher's tables; they change only in dispatch, before the handler is called.
+     * memo_path_len PROTOCOL_MEMO_EMPTY: nothing remembered. */
+    uint32_t memo_path_len;
+    char memo_path[PROTOCOL_MEMO_PATH];
+    PyObject *memo_route;
+    PyObject *memo_handler;
+
+    /* The response context of the request being dispatched. Every request of a connection
+     * usually has the same, so it is made again only when the head bytes it depends on change:
+     * ctx_key is those bytes (protocol_ctx_key) of the last request it was made for, and is
+     * kept only for a keep-alive request without an unknown expectation, which needs nothing
+     * else done (PROTOCOL_CTX_NONE otherwise). */
+    uint32_t ctx_key;
+    jp_response_ctx ctx;
 
     /* Reading. */
     readbuf *rb;
@@ -659,24 +691,12 @@ protocol_render(protocol *self, PyObject *request, PyObject *result, const jp_re
     return closes || !ctx->keep_alive;
 }
 
-/* Answers a synchronous handler's result (consumed, or NULL with an exception set). The fast
- * path, a Response with nothing waiting before it, serialises straight into `out`. */
+/* Answers a synchronous handler's result (consumed, or NULL with an exception set) through a
+ * buffer of its own, placed in `out` or in the queue. protocol_dispatch serialises the common
+ * case (a Response, nothing waiting before it) straight into `out` instead. */
 static void
 protocol_answer(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx)
 {
-    if (result != NULL && self->qlen == 0 && jp_response_check(self->st, result)) {
-        int closes = 0;
-        size_t before = self->out.len;
-        if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
-            PyErr_Clear();
-            self->out.len = before;
-            closes = 1;
-        }
-        Py_DECREF(result);
-        if (closes || !ctx->keep_alive)
-            protocol_finish_after(self);
-        return;
-    }
     jp_buffer rendered = JP_BUFFER_INIT;
     if (protocol_render(self, request, result, ctx, &rendered))
         protocol_finish_after(self);
@@ -740,139 +760,374 @@ protocol_odd_target(protocol *self, const jp_request_head *h, const char *base)
     return 1;
 }
 
-/* Runs the handler for the complete request at rb->pos. base/body describe its bytes. The
- * request is answered (or queued) before this returns. 0, or -1 when the connection must be
- * dropped (memory). May run Python code. */
-static int
-protocol_dispatch(protocol *self, size_t body_off, size_t body_len, jp_buffer *chunked)
+/* Zero when the n bytes at p are the memo's path (n <= PROTOCOL_MEMO_PATH): from 8 bytes on, as
+ * two or four overlapping words, which covers every length without a loop. (A word rather than
+ * a truth value, which the caller then tests with one branch.) */
+static inline uint64_t
+protocol_memo_diff(const char *p, const char *memo, size_t n)
 {
-    const jp_request_head *h = &self->parser.head;
-    const char *base = self->rb->data + self->rb->pos;
-    jp_response_ctx ctx;
-    ctx.version_minor = h->version_minor;
-    ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
-    ctx.head = h->method_id == JP_METHOD_HEAD;
-    if (!ctx.keep_alive) {
-        /* Exactly this request is answered; whatever follows it is not read. */
-        self->rstate = R_DONE;
-        self->close_after = 1;
+    if (n >= 8) {
+        uint64_t a, b, c, d;
+        memcpy(&a, p, 8);
+        memcpy(&b, memo, 8);
+        memcpy(&c, p + n - 8, 8);
+        memcpy(&d, memo + n - 8, 8);
+        uint64_t diff = (a ^ b) | (c ^ d);
+        if (n > 16) {
+            memcpy(&a, p + 8, 8);
+            memcpy(&b, memo + 8, 8);
+            memcpy(&c, p + n - 16, 8);
+            memcpy(&d, memo + n - 16, 8);
+            diff |= (a ^ b) | (c ^ d);
+        }
+        return diff;
     }
+    return !jp_url_equal(p, memo, n);
+}
 
-    if (h->flags & JP_HEAD_EXPECT_UNKNOWN) {
-        static const char body[] = "Expectation Failed\n";
-        ctx.keep_alive = 0;
-        protocol_write_simple(self, NULL, 417, NULL, 0, body, sizeof(body) - 1, &ctx);
-        self->rstate = R_DONE;
-        return 0;
-    }
+/* What protocol_route found. */
+typedef struct protocol_routed {
+    PyObject *handler;    /* borrowed */
+    PyObject *route;      /* borrowed; NULL when nothing matched: the not-found handler */
+    PyObject *match_dict; /* new reference, or NULL */
+} protocol_routed;
 
+/* The route of a request the memo does not know: an odd target (answered here), the matcher
+ * (a 405 answered here), and the memo's update. Returns 0 with *out set; 1 when the request
+ * has been answered; -1 with an exception when the connection must be dropped. Runs no Python
+ * code (see jp_router_match). */
+static __attribute__((noinline)) int
+protocol_route(protocol *self, const jp_request_head *h, const char *base,
+               const jp_response_ctx *ctx, protocol_routed *out)
+{
     const char *path = base + h->path.off;
     size_t path_len = h->path.len;
-    if (__builtin_expect(path_len == 0 || h->method_id == JP_METHOD_CONNECT, 0)) {
+    if (path_len == 0 || h->method_id == JP_METHOD_CONNECT) {
         if (protocol_odd_target(self, h, base))
-            return 0;
+            return 1;
         path = "/";
         path_len = 1;
     }
     jp_match m;
     jp_match_result mr = jp_router_match(self->matcher, base + h->method.off, h->method.len, path,
                                          path_len, &m);
-    if (mr == JP_MATCH_ERROR)
-        return -1;
-    if (mr == JP_MATCH_BAD_METHOD) {
-        static const char body[] = "Method Not Allowed\n";
-        protocol_write_simple(self, NULL, 405, m.allow, m.allow_len, body, sizeof(body) - 1,
-                              &ctx);
-        return 0;
-    }
-
-    PyObject *route = mr == JP_MATCH_FOUND ? m.route : NULL;
-    PyObject *match_dict = mr == JP_MATCH_FOUND ? m.match_dict : NULL;
-    PyObject *request = self->spare;
-    if (request != NULL) {
-        self->spare = NULL;
-        if (jp_request_reuse(request, base, h, body_off, body_len, chunked, route,
-                             match_dict) < 0) {
-            Py_DECREF(request);
-            return -1;
+    switch (mr) {
+    case JP_MATCH_FOUND:
+        out->handler = m.handler;
+        out->route = m.route;
+        out->match_dict = m.match_dict;
+        /* (ctx_key is this request's key unless its context is not kept) */
+        if (m.cacheable && h->method_id != JP_METHOD_OTHER && path_len <= PROTOCOL_MEMO_PATH &&
+            self->ctx_key != PROTOCOL_CTX_NONE) {
+            /* Both stay alive: the matcher holds the old ones too. */
+            Py_XSETREF(self->memo_route, Py_NewRef(m.route));
+            Py_XSETREF(self->memo_handler, Py_NewRef(m.handler));
+            memcpy(self->memo_path, path, path_len);
+            self->memo_path_len = (uint32_t)path_len;
         }
-    } else {
-        request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h,
-                                 body_off, body_len, chunked, route, match_dict);
-        if (request == NULL)
-            return -1;
+        return 0;
+    case JP_MATCH_NOT_FOUND:
+        out->handler = self->not_found;
+        out->route = NULL;
+        out->match_dict = NULL;
+        return 0;
+    case JP_MATCH_BAD_METHOD: {
+        static const char body[] = "Method Not Allowed\n";
+        protocol_write_simple(self, NULL, 405, m.allow, m.allow_len, body, sizeof(body) - 1, ctx);
+        return 1;
     }
+    default:
+        return -1;
+    }
+}
 
-    PyObject *result = protocol_call_handler(mr == JP_MATCH_FOUND ? m.handler : self->not_found,
-                                             request);
-
+/* What dispatch does with a handler's result (consumed, or NULL with an exception set) when
+ * it is not a Response that goes straight into `out`: the connection was lost under the
+ * handler, an awaitable (a task is made and queued), an error, or responses wait before it.
+ * Returns 1 if the request's done-callbacks are due now, 0 if not (the response is queued, or
+ * the connection is gone), -1 when the connection must be dropped (memory). May run Python
+ * code. */
+static __attribute__((noinline)) int
+protocol_result(protocol *self, PyObject *request, PyObject *result, const jp_response_ctx *ctx)
+{
     if (self->closed) {
         /* The connection was lost under the handler: nothing is written any more. A failure is
          * still handled (rendered aside and dropped) so that the application logs it. */
         jp_buffer dropped = JP_BUFFER_INIT;
         if (result == NULL || !jp_response_check(self->st, result))
-            (void)protocol_render(self, request, result, &ctx, &dropped);
+            (void)protocol_render(self, request, result, ctx, &dropped);
         else
             Py_DECREF(result);
         jp_buffer_free(&dropped);
-        goto done;
+        return 0;
+    }
+    /* A Response is not awaitable: one type test settles it. */
+    if (result == NULL || jp_response_check(self->st, result) || !protocol_is_awaitable(result)) {
+        protocol_answer(self, request, result, ctx);
+        return self->qlen == 0 && !self->closed;
+    }
+    PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
+    Py_DECREF(result);
+    PyObject *r = NULL;
+    if (task != NULL)
+        r = PyObject_CallMethodOneArg(task, self->st->str_add_done_callback, self->task_done);
+    if (r == NULL) {
+        Py_XDECREF(task);
+        protocol_answer(self, request, NULL, ctx);
+        return 0;
+    }
+    Py_DECREF(r);
+    if (self->closed) {
+        /* Lost while the task was being set up: connection_lost cancelled the queue, and this
+         * task was not in it yet. */
+        PyObject *c = PyObject_CallMethodNoArgs(task, self->st->str_cancel);
+        if (c == NULL)
+            PyErr_WriteUnraisable(task);
+        Py_XDECREF(c);
+        Py_DECREF(task);
+        return 0;
+    }
+    entry *e = protocol_push(self);
+    if (e == NULL) {
+        Py_DECREF(task);
+        return -1;
+    }
+    e->request = Py_NewRef(request);
+    e->task = task;
+    e->ctx = *ctx;
+    return 0;
+}
+
+/* The head bytes the response context depends on, in one word: version_minor, method_id
+ * and the keep-alive and unknown-expectation flags, which the head keeps in four consecutive
+ * bytes with framing (masked out, with the other flags). */
+#define PROTOCOL_HEAD_BYTE(field)                                                              \
+    (offsetof(jp_request_head, field) - offsetof(jp_request_head, version_minor))
+_Static_assert(PROTOCOL_HEAD_BYTE(method_id) == 1 && PROTOCOL_HEAD_BYTE(framing) == 2 &&
+                   PROTOCOL_HEAD_BYTE(flags) == 3,
+               "protocol_ctx_key reads version_minor, method_id, framing and flags as one word");
+
+static inline uint32_t
+protocol_ctx_key(const jp_request_head *h)
+{
+    static const union {
+        uint8_t b[4];
+        uint32_t w;
+    } mask = {{0xFF, 0xFF, 0x00, JP_HEAD_KEEP_ALIVE | JP_HEAD_EXPECT_UNKNOWN}};
+    uint32_t w;
+    memcpy(&w, &h->version_minor, 4);
+    return w & mask.w;
+}
+
+/* Makes self->ctx for a head whose key differs from the kept one, and does what such a head
+ * asks: a request without keep-alive ends reading after it; an unknown expectation is
+ * answered 417 (and returns 1: nothing else is done for the request). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_new_ctx(protocol *self, const jp_request_head *h, uint32_t key)
+{
+    self->ctx.version_minor = h->version_minor;
+    self->ctx.keep_alive = (h->flags & JP_HEAD_KEEP_ALIVE) ? 1 : 0;
+    self->ctx.head = h->method_id == JP_METHOD_HEAD;
+    self->ctx_key = PROTOCOL_CTX_NONE;
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY; /* it was for the old key's method */
+    if (!self->ctx.keep_alive) {
+        /* Exactly this request is answered; whatever follows it is not read. */
+        self->rstate = R_DONE;
+        self->close_after = 1;
+    }
+    if (h->flags & JP_HEAD_EXPECT_UNKNOWN) {
+        static const char body[] = "Expectation Failed\n";
+        jp_response_ctx ctx = self->ctx;
+        ctx.keep_alive = 0;
+        protocol_write_simple(self, NULL, 417, NULL, 0, body, sizeof(body) - 1, &ctx);
+        self->rstate = R_DONE;
+        return 1;
+    }
+    if (self->ctx.keep_alive)
+        self->ctx_key = key;
+    return 0;
+}
+
+/* Runs the handler for the complete request at base (rb->data + rb->pos), whose head the parser
+ * holds; its body is the head's (Content-Length) or, when chunked is not NULL, that buffer's
+ * bytes, which the request takes over. The request is answered (or queued) before this
+ * returns. 0, or -1 when the connection must be dropped (memory). May run Python code.
+ *
+ * The common request costs: a compare of the head's word for its response context, the memo's
+ * compare for its route, two stores into the spare Request, the handler, a Response serialised
+ * straight into `out`, and one test to recycle the Request; everything else is out of line. */
+static int
+protocol_dispatch(protocol *self, const char *base, jp_buffer *chunked)
+{
+    const jp_request_head *h = &self->parser.head;
+    uint32_t key = protocol_ctx_key(h);
+    if (__builtin_expect(key != self->ctx_key, 0) && protocol_new_ctx(self, h, key))
+        return 0;
+    const jp_response_ctx *ctx = &self->ctx; /* only this function writes it */
+
+    /* The method is the memo's: the context key holds its id (see the memo). An empty memo
+     * never matches; nor does an odd target (a CONNECT or an empty path), never remembered. */
+    PyObject *handler, *route, *match_dict;
+    size_t path_len = h->path.len;
+    if (path_len == self->memo_path_len &&
+        protocol_memo_diff(base + h->path.off, self->memo_path, path_len) == 0) {
+        handler = self->memo_handler;
+        route = self->memo_route;
+        match_dict = NULL;
+    } else {
+        protocol_routed r;
+        int rc = protocol_route(self, h, base, ctx, &r);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        handler = r.handler;
+        route = r.route;
+        match_dict = r.match_dict;
     }
 
-    /* A Response (nearly every result) is not awaitable: one type test settles it. */
-    if (result != NULL && !jp_response_check(self->st, result) && protocol_is_awaitable(result)) {
-        PyObject *task = PyObject_CallMethodOneArg(self->loop, self->st->str_create_task, result);
+    /* The request is the spare's slot's: the slot's reference is the one this dispatch uses,
+     * and the slot keeps it throughout (connection_lost leaves it while processing). */
+    PyObject *request = self->spare;
+    if (request != NULL) {
+        jp_request_reuse(request, base, h, chunked, route, match_dict);
+    } else {
+        request = jp_request_new(self->st, self->request_type, (PyObject *)self, base, h, chunked,
+                                 route, match_dict);
+        if (request == NULL)
+            return -1;
+        self->spare = request;
+    }
+
+    PyObject *result = protocol_call_handler(handler, request);
+
+    int run_callbacks;
+    if (result != NULL && jp_response_check(self->st, result) && self->qlen == 0 &&
+        !self->closed) {
+        /* Nothing waits before it: serialised straight into `out`. */
+        int closes = 0;
+        if (jp_response_serialize(result, &self->out, ctx, &self->st->date, &closes) < 0) {
+            PyErr_Clear(); /* (out is unchanged) */
+            closes = 1;
+        }
         Py_DECREF(result);
-        PyObject *r = NULL;
-        if (task != NULL)
-            r = PyObject_CallMethodOneArg(task, self->st->str_add_done_callback, self->task_done);
-        if (r == NULL) {
-            Py_XDECREF(task);
-            protocol_answer(self, request, NULL, &ctx);
-            goto done;
-        }
-        Py_DECREF(r);
-        if (self->closed) {
-            /* Lost while the task was being set up: connection_lost cancelled the queue, and
-             * this task was not in it yet. */
-            PyObject *c = PyObject_CallMethodNoArgs(task, self->st->str_cancel);
-            if (c == NULL)
-                PyErr_WriteUnraisable(task);
-            Py_XDECREF(c);
-            Py_DECREF(task);
-            goto done;
-        }
-        entry *e = protocol_push(self);
-        if (e == NULL) {
-            Py_DECREF(task);
+        if (closes) /* (a request without keep-alive ended reading above) */
+            protocol_finish_after(self);
+        run_callbacks = 1;
+    } else {
+        run_callbacks = protocol_result(self, request, result, ctx);
+        if (run_callbacks < 0) {
+            /* The connection is dropped; whoever else holds the request still must not read
+             * the buffers (the detach runs no Python code). */
+            if (Py_REFCNT(request) > 1)
+                (void)jp_request_finish(request, 0);
+            self->spare = NULL;
             Py_DECREF(request);
             return -1;
         }
-        e->request = Py_NewRef(request);
-        e->task = task;
-        e->ctx = ctx;
-    } else {
-        protocol_answer(self, request, result, &ctx);
-        if (self->qlen == 0 && !self->closed)
-            jp_request_run_done_callbacks(request);
     }
 
-done:
-    /* Anyone still holding the request must not see the read buffer change under it. */
-    if (Py_REFCNT(request) > 1 && jp_request_detach(request) < 0) {
+    /* Anyone still holding the request must not see the read buffer change under it: finish
+     * detaches it then, and the slot lets it go. Nobody else kept it: it stays in the slot,
+     * and the next request on this connection reuses its memory (a closed connection drops
+     * it at the end of protocol_process). */
+    int fin = jp_request_finish(request, run_callbacks);
+    if (__builtin_expect(fin != 1, 0)) {
+        self->spare = NULL;
         Py_DECREF(request);
-        return -1;
+        if (fin < 0)
+            return -1;
     }
-    /* Nobody else kept it: the next request on this connection reuses its memory. */
-    if (self->spare == NULL && !self->closed && jp_request_recycle(request))
-        self->spare = request;
-    else
-        Py_DECREF(request);
     return 0;
+}
+
+/* A head with a body was parsed (n bytes of it, avail bytes at rb->pos): answers a
+ * 100-continue the client waits for, and sets up the body's reading state. 0, or -1 with an
+ * exception (memory). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_start_body(protocol *self, size_t avail, size_t n)
+{
+    const jp_request_head *h = &self->parser.head;
+    self->head_len = n;
+    if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
+        size_t have = avail - n;
+        int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
+        if (!body_here && have == 0) {
+            /* The client waits for our go-ahead before it sends the body; it must follow
+             * every response before it, so it takes a place in the queue. */
+            jp_buffer *dst = &self->out;
+            if (self->qlen > 0) {
+                entry *e = protocol_push(self);
+                if (e == NULL)
+                    return -1;
+                e->ready = 1;
+                dst = &e->data;
+            }
+            if (jp_response_write_continue(dst) < 0) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            self->sent_continue = 1;
+        }
+    }
+    if (h->framing == JP_FRAMING_LENGTH) {
+        self->body_need = (size_t)h->content_length;
+        self->rstate = R_BODY_LENGTH;
+    } else {
+        jp_chunked_init(&self->chunked, &self->limits);
+        self->chunk_pos = n;
+        self->body.len = 0;
+        self->rstate = R_BODY_CHUNKED;
+    }
+    return 0;
+}
+
+/* R_BODY_CHUNKED: decodes what arrived of the body of the request at rb->pos (avail bytes
+ * there) into self->body. 1 when the body is complete (self->chunk_pos bytes of the request),
+ * 0 when more must arrive or the body was rejected (answered, reading ended), -1 with an
+ * exception (memory). Runs no Python code. */
+static __attribute__((noinline)) int
+protocol_decode_chunked(protocol *self, const char *p, size_t avail)
+{
+    readbuf *rb = self->rb;
+    while (self->chunk_pos < avail && !jp_chunked_done(&self->chunked)) {
+        jp_span data;
+        ptrdiff_t k = jp_chunked_decode(&self->chunked, p + self->chunk_pos,
+                                        avail - self->chunk_pos, &data);
+        if (k < 0)
+            break;
+        if (data.len > 0 &&
+            jp_buffer_append(&self->body, p + self->chunk_pos + data.off, data.len) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->chunk_pos += (size_t)k;
+    }
+    if (self->chunked.error_status) {
+        protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
+        return 0;
+    }
+    if (!jp_chunked_done(&self->chunked)) {
+        /* The decoder never needs consumed bytes again: keep the head (the request will point
+         * into it) and drop the framing and data already decoded, so that a body of tiny
+         * chunks cannot hold several times max_body_size here. */
+        size_t consumed = self->chunk_pos - self->head_len;
+        if (consumed > 0) {
+            char *h = rb->data + rb->pos;
+            memmove(h + self->head_len, h + self->chunk_pos, avail - self->chunk_pos);
+            rb->len -= consumed;
+            self->chunk_pos = self->head_len;
+        }
+        return 0;
+    }
+    return 1;
 }
 
 /* Parses and dispatches every complete request in rb. Stops at an incomplete one, at a full
  * queue, when the transport asked us to stop writing, or after a request that ends the
- * connection. 0, or -1 with an exception when the connection must be dropped. */
+ * connection. 0, or -1 with an exception when the connection must be dropped.
+ *
+ * Every complete request goes through the one call of protocol_dispatch below, which GCC
+ * then inlines: a request without a body (nearly all) costs no call between here and its
+ * handler. */
 static int
 protocol_process(protocol *self)
 {
@@ -882,7 +1137,9 @@ protocol_process(protocol *self)
     int rc = 0;
     readbuf *rb = self->rb;
 
-    while (!self->closed && self->rstate != R_DONE) {
+    for (;;) {
+        if (self->closed || self->rstate == R_DONE)
+            break;
         if (self->writing_paused) {
             protocol_pause_reading(self);
             break;
@@ -897,120 +1154,60 @@ protocol_process(protocol *self)
             break;
         const char *p = rb->data + rb->pos;
 
-        if (self->rstate == R_HEAD) {
+        size_t used;               /* bytes of the request being dispatched */
+        jp_buffer *chunked = NULL; /* its decoded chunked body */
+        int rstate = self->rstate;
+        if (rstate == R_HEAD) {
             ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
-            if (n == JP_HTTP1_NEED_MORE)
-                break;
-            if (n == JP_HTTP1_ERROR) {
-                protocol_reject(self, self->parser.error_status, self->parser.error_reason);
-                break;
+            if (n < 0) {
+                if (n == JP_HTTP1_ERROR)
+                    protocol_reject(self, self->parser.error_status, self->parser.error_reason);
+                break; /* or JP_HTTP1_NEED_MORE */
             }
-            const jp_request_head *h = &self->parser.head;
-            self->head_len = (size_t)n;
-            if (h->framing == JP_FRAMING_NONE) {
-                if (protocol_dispatch(self, 0, 0, NULL) < 0) {
+            if (self->parser.head.framing != JP_FRAMING_NONE) {
+                if (protocol_start_body(self, avail, (size_t)n) < 0) {
                     rc = -1;
                     break;
                 }
-                rb->pos += self->head_len;
-                jp_http1_parser_reset(&self->parser);
                 continue;
             }
-            if ((h->flags & JP_HEAD_EXPECT_CONTINUE) && !self->sent_continue) {
-                size_t have = avail - self->head_len;
-                int body_here = h->framing == JP_FRAMING_LENGTH && have >= h->content_length;
-                if (!body_here && have == 0) {
-                    /* The client waits for our go-ahead before it sends the body; it must
-                     * follow every response before it, so it takes a place in the queue. */
-                    jp_buffer *dst = &self->out;
-                    if (self->qlen > 0) {
-                        entry *e = protocol_push(self);
-                        if (e == NULL) {
-                            rc = -1;
-                            break;
-                        }
-                        e->ready = 1;
-                        dst = &e->data;
-                    }
-                    if (jp_response_write_continue(dst) < 0) {
-                        PyErr_NoMemory();
-                        rc = -1;
-                        break;
-                    }
-                    self->sent_continue = 1;
-                }
-            }
-            if (h->framing == JP_FRAMING_LENGTH) {
-                self->body_need = (size_t)h->content_length;
-                self->rstate = R_BODY_LENGTH;
-            } else {
-                jp_chunked_init(&self->chunked, &self->limits);
-                self->chunk_pos = self->head_len;
-                self->body.len = 0;
-                self->rstate = R_BODY_CHUNKED;
-            }
-            continue;
-        }
-
-        if (self->rstate == R_BODY_LENGTH) {
+            used = (size_t)n; /* the whole request is here: no state kept between reads */
+        } else if (rstate == R_BODY_LENGTH) {
             if (avail - self->head_len < self->body_need)
                 break;
-            if (protocol_dispatch(self, self->head_len, self->body_need, NULL) < 0) {
-                rc = -1;
-                break;
-            }
-            rb->pos += self->head_len + self->body_need;
+            used = self->head_len + self->body_need;
         } else { /* R_BODY_CHUNKED */
-            while (self->chunk_pos < avail && !jp_chunked_done(&self->chunked)) {
-                jp_span data;
-                ptrdiff_t k = jp_chunked_decode(&self->chunked, p + self->chunk_pos,
-                                                avail - self->chunk_pos, &data);
-                if (k < 0)
-                    break;
-                if (data.len > 0 &&
-                    jp_buffer_append(&self->body, p + self->chunk_pos + data.off, data.len) <
-                        0) {
-                    PyErr_NoMemory();
-                    rc = -1;
-                    break;
-                }
-                self->chunk_pos += (size_t)k;
-            }
-            if (rc < 0)
-                break;
-            if (self->chunked.error_status) {
-                protocol_reject(self, self->chunked.error_status, self->chunked.error_reason);
+            int done = protocol_decode_chunked(self, p, avail);
+            if (done <= 0) {
+                rc = done;
                 break;
             }
-            if (!jp_chunked_done(&self->chunked)) {
-                /* The decoder never needs consumed bytes again: keep the head (the request
-                 * will point into it) and drop the framing and data already decoded, so that
-                 * a body of tiny chunks cannot hold several times max_body_size here. */
-                size_t consumed = self->chunk_pos - self->head_len;
-                if (consumed > 0) {
-                    char *h = rb->data + rb->pos;
-                    memmove(h + self->head_len, h + self->chunk_pos, avail - self->chunk_pos);
-                    rb->len -= consumed;
-                    self->chunk_pos = self->head_len;
-                }
-                break;
-            }
-            if (protocol_dispatch(self, 0, 0, &self->body) < 0) {
-                rc = -1;
-                break;
-            }
-            rb->pos += self->chunk_pos;
-            self->body.len = 0;
+            used = self->chunk_pos;
+            chunked = &self->body;
         }
-        if (self->rstate != R_DONE)
-            self->rstate = R_HEAD;
-        self->sent_continue = 0;
+
+        if (protocol_dispatch(self, p, chunked) < 0) {
+            rc = -1;
+            break;
+        }
+        rb->pos += used;
+        if (rstate != R_HEAD) {
+            /* (the request took over a chunked body's memory) */
+            self->body.len = 0;
+            self->sent_continue = 0;
+            if (self->rstate != R_DONE)
+                self->rstate = R_HEAD;
+        }
         jp_http1_parser_reset(&self->parser);
     }
 
     if (self->rstate == R_DONE)
         protocol_pause_reading(self);
     self->processing = 0;
+    /* connection_lost, when it ran under a handler, left the spare to us: the dispatch was
+     * using it. */
+    if (self->closed)
+        Py_CLEAR(self->spare);
     return rc;
 }
 
@@ -1248,7 +1445,8 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     Py_CLEAR(self->write);
     Py_CLEAR(self->transport);
     Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
-    Py_CLEAR(self->spare);     /* and self -> spare request -> self */
+    if (!self->processing)
+        Py_CLEAR(self->spare); /* and self -> spare request -> self (see protocol_process) */
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
     if (self->rb->exports == 0) {
@@ -1383,6 +1581,8 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->fd = -1;
     self->st = st;
     self->closed = 1;
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY;
+    self->ctx_key = PROTOCOL_CTX_NONE;
     self->server = Py_NewRef(server);
     PyObject *limits = NULL;
     PyObject *depth = NULL;
@@ -1490,6 +1690,8 @@ protocol_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->task_done);
     Py_VISIT(self->peer);
     Py_VISIT(self->spare);
+    Py_VISIT(self->memo_route);
+    Py_VISIT(self->memo_handler);
     for (uint32_t i = 0; i < self->qlen; i++) {
         entry *e = protocol_entry(self, i);
         Py_VISIT(e->request);
@@ -1520,6 +1722,9 @@ protocol_clear(PyObject *op)
     Py_CLEAR(self->task_done);
     Py_CLEAR(self->peer);
     Py_CLEAR(self->spare);
+    self->memo_path_len = PROTOCOL_MEMO_EMPTY;
+    Py_CLEAR(self->memo_route);
+    Py_CLEAR(self->memo_handler);
     return 0;
 }
 

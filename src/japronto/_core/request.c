@@ -4,24 +4,37 @@
  * Extensions (app.extend_request) live in a subclass the Python shell makes per server; the
  * connection creates instances of that subclass, which shares this layout exactly.
  *
- * Laziness: a Request made for a handler that reads nothing costs one object and a copy of the
- * parsed head (spans, not strings). Every attribute that needs a Python object makes it on
- * first access and keeps it; `headers`, `path` and `body` are the usual ones. The attributes
- * that parse something (query, text, json, form, files, cookies, hostname, ...) are computed by
- * Python functions (japronto.request_helpers) and kept in one dict, `derived`, keyed by the
- * function: one pointer in the struct for all of them keeps a Request under pymalloc's limit,
- * and a handler that reads none of them pays nothing. `query`, the one read most, is parsed in
- * C and has a slot of its own, so that reading it costs no `derived` dict.
+ * Laziness: a Request made for a handler that reads nothing costs one object and a few
+ * pointers (a recycled one: two stores, see jp_request_reuse). Every attribute that needs a
+ * Python object makes it on first access and keeps it; `headers`, `path` and `body` are the
+ * usual ones. The attributes that parse something (query, text, json, form, files, cookies,
+ * hostname, ...) are computed by Python functions (japronto.request_helpers) and kept in one
+ * dict, `derived`, keyed by the function: one pointer in the struct for all of them keeps a
+ * Request under pymalloc's limit, and a handler that reads none of them pays nothing. `query`,
+ * the one read most, is parsed in C and has a slot of its own, so that reading it costs no
+ * `derived` dict.
+ *
+ * Two states. Attached (hd != &head): the request is a view on the connection while its
+ * dispatch runs. hd is the connection's parser head, headers included, and base points into
+ * the read buffer; both stay put until the connection parses the next request, which happens
+ * only after the dispatch has finished with the request (jp_request_finish) and has either
+ * recycled it or detached it. route is borrowed then: the connection's matcher (and its route
+ * memo) hold it for the whole dispatch. Detached (hd == &head): the request owns a copy of the
+ * head (head, its headers in hdrs_inline or on the heap), of its bytes (owned) and a reference
+ * to route, and no longer depends on the connection's buffers. A request is detached at most
+ * once and never attached again; a spare (a recycled request kept by its connection) is
+ * attached, its hd still the same parser's head, and nothing reads it until the next reuse.
  *
  * Invariants:
- *   - base points at head.head_len bytes of head followed, for a Content-Length body, by
- *     body_len bytes at base + body_off. Until detached, those bytes belong to the connection.
- *   - hdrs holds head.header_count entries; head.headers == hdrs. While hdrs_borrowed, hdrs
- *     is the connection's parser array, valid only until the connection parses the next
- *     request: the dispatch that made the request either finishes with it before that, or
- *     detaches it (jp_request_detach copies them, into hdrs_inline when they fit), so the copy
- *     is paid only by requests that outlive their dispatch.
- *   - A chunked body is owned (chunked), whatever base points at.
+ *   - base points at hd->head_len bytes of head followed, for a Content-Length body
+ *     (hd->framing == JP_FRAMING_LENGTH), by its hd->content_length bytes.
+ *   - A chunked body (hd->framing == JP_FRAMING_CHUNKED) is owned (chunked), in both states.
+ *   - dirty is 0 only if recycling has nothing to do: no lazy attribute made, no match_dict,
+ *     no done-callback, no chunked body, attached. Whatever sets one of those sets dirty, so a
+ *     request that its handler did not look into is recycled with one test
+ *     (jp_request_is_clean checks this invariant in debug builds).
+ *   - A request that could not be detached, or that clearing for reuse let escape, is emptied
+ *     (request_empty): detached, with an empty head, no bytes and no route.
  */
 #include "request.h"
 
@@ -30,75 +43,53 @@
 #include "protocol.h"
 #include "response.h"
 
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
-/* Small enough that a Request stays under pymalloc's 512-byte limit (a libc malloc per
- * request costs more than the rare heap array for a long head). */
-#define REQUEST_INLINE_HEADERS 8
+#include <structmember.h>
 
-typedef struct request {
-    PyObject_HEAD
-    jp_state *st;   /* kept here: the instance may be of the app's subclass (extensions) */
-    PyObject *conn; /* the Protocol, strong */
-    const char *base;
-    char *owned; /* after detach: the copy base points at */
-    jp_request_head head;
-    jp_header *hdrs;
-    jp_header hdrs_inline[REQUEST_INLINE_HEADERS];
-    size_t body_off;
-    size_t body_len;
-    jp_buffer chunked;
-    int is_chunked;
-    int hdrs_borrowed; /* hdrs is the parser's array (see the invariants) */
-    PyObject *route;
-    PyObject *match_dict;
-    /* Made on first access. */
-    PyObject *method;
-    PyObject *path;
-    PyObject *query_string;
-    PyObject *headers;
-    PyObject *body;
-    PyObject *extra;
-    PyObject *done_callbacks; /* list, or NULL */
-    PyObject *derived;        /* dict {request_helpers function: its result}, or NULL */
-    PyObject *query;          /* request.query, the dict, or NULL */
-} request;
+typedef jp_request request; /* the layout is in request.h (see there why) */
 
 #define REQUEST(op) ((request *)(op))
 
-/* Fills a request fresh from the allocator (everything unset; a recycled one goes through
- * jp_request_reuse): the connection and the type are set by the caller. 0, or -1 with
- * MemoryError (the request is then safe to deallocate). */
-static int
-request_fill(request *self, const char *base, const jp_request_head *head, size_t body_off,
-             size_t body_len, jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
+static inline int
+request_attached(const request *self)
 {
-    self->base = base;
-    self->owned = NULL;
-    self->head = *head;
-    self->body_off = body_off;
-    self->body_len = body_len;
-    self->chunked = (jp_buffer)JP_BUFFER_INIT;
-    self->is_chunked = 0;
-    self->route = Py_XNewRef(route);
+    return self->hd != &self->head;
+}
+
+/* What dirty == 0 promises (see the invariants); for assertions. */
+int
+jp_request_is_clean(PyObject *op)
+{
+    request *self = REQUEST(op);
+    return request_attached(self) && self->match_dict == NULL && self->method == NULL &&
+           self->path == NULL && self->query_string == NULL && self->headers == NULL &&
+           self->body == NULL && self->extra == NULL && self->done_callbacks == NULL &&
+           self->derived == NULL && self->query == NULL && self->owned == NULL &&
+           self->chunked.data == NULL;
+}
+
+/* Takes over a chunked body (or nothing) and match_dict: the only parts of a new request that
+ * differ from a clean one. */
+void
+jp_request_take(request *self, jp_buffer *chunked_body, PyObject *match_dict)
+{
     self->match_dict = match_dict;
-    self->method = self->path = self->query_string = self->headers = NULL;
-    self->body = self->extra = self->done_callbacks = self->derived = self->query = NULL;
-    /* Borrowed until detach (see the invariants): most requests die in their dispatch. */
-    self->hdrs = head->headers;
-    self->hdrs_borrowed = 1;
+    if (match_dict != NULL)
+        self->dirty = 1;
     if (chunked_body != NULL) {
         self->chunked = *chunked_body;
         *chunked_body = (jp_buffer)JP_BUFFER_INIT;
-        self->is_chunked = 1;
+        self->dirty = 1;
     }
-    return 0;
 }
 
 PyObject *
 jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *base,
-               const jp_request_head *head, size_t body_off, size_t body_len,
-               jp_buffer *chunked_body, PyObject *route, PyObject *match_dict)
+               const jp_request_head *head, jp_buffer *chunked_body, PyObject *route,
+               PyObject *match_dict)
 {
     request *self = PyObject_GC_New(request, type);
     if (self == NULL) {
@@ -108,165 +99,122 @@ jp_request_new(jp_state *st, PyTypeObject *type, PyObject *conn, const char *bas
     JP_LIVE_INC(JP_LIVE_REQUEST);
     self->st = st;
     self->conn = Py_NewRef(conn);
-    if (request_fill(self, base, head, body_off, body_len, chunked_body, route, match_dict) <
-        0) {
-        Py_DECREF(self);
-        return NULL;
-    }
+    self->base = base;
+    self->hd = head;
+    self->route = route;
+    self->dirty = 0;
+    self->owned = NULL;
+    self->chunked = (jp_buffer)JP_BUFFER_INIT;
+    memset(&self->head, 0, sizeof(self->head));
+    self->head.headers = self->hdrs_inline;
+    self->method = self->path = self->query_string = self->headers = NULL;
+    self->body = self->extra = self->done_callbacks = self->derived = self->query = NULL;
+    jp_request_take(self, chunked_body, match_dict);
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
 
-/* Drops everything a request holds for its current use, keeping its connection and type: what
- * deallocation would free, less the object itself. May run Python code (the last reference to
- * a body, a headers mapping or an extra dict can go here). */
-/* Gives the request its own copy of the parser's header array. 0, or -1 with MemoryError
- * (the request keeps borrowing then and must not outlive the parse: its caller drops it). */
-static int
-request_own_headers(request *self)
-{
-    if (!self->hdrs_borrowed)
-        return 0;
-    uint32_t n = self->head.header_count;
-    jp_header *dst = self->hdrs_inline;
-    if (n > REQUEST_INLINE_HEADERS) {
-        dst = PyMem_Malloc(n * sizeof(jp_header));
-        if (dst == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    if (n)
-        memcpy(dst, self->hdrs, n * sizeof(jp_header));
-    self->hdrs = dst;
-    self->head.headers = dst;
-    self->hdrs_borrowed = 0;
-    return 0;
-}
-
-/* Frees hdrs if it is a heap copy, and points it at the (empty) inline array. */
+/* Frees the heap copy of the headers of a detached request, if any. */
 static void
 request_release_headers(request *self)
 {
-    if (!self->hdrs_borrowed && self->hdrs != self->hdrs_inline)
-        PyMem_Free(self->hdrs);
-    self->hdrs_borrowed = 0;
-    self->hdrs = self->hdrs_inline;
+    if (self->head.headers != self->hdrs_inline)
+        PyMem_Free(self->head.headers);
+    self->head.headers = self->hdrs_inline;
     self->head.header_count = 0;
-    self->head.headers = self->hdrs;
 }
 
-/* Leaves the request as jp_request_reuse expects it: no lazy attribute, nothing owned, no
- * chunked body. A request whose dispatch finished still borrowing the parser's headers keeps
- * pointing at them (jp_request_reuse points it at the next request's; nothing reads a spare),
- * which spares the reset below on the common path. */
+/* Makes an attached request an empty detached one: no bytes, no headers, no route (it was
+ * borrowed). For a request that others hold but that could not be given its own copy. */
+static void
+request_empty(request *self)
+{
+    memset(&self->head, 0, sizeof(self->head));
+    self->head.headers = self->hdrs_inline;
+    self->hd = &self->head;
+    self->base = "";
+    self->route = NULL;
+    self->dirty = 1;
+}
+
+/* Gives an attached request its own copy of its head, headers and bytes, and a reference to
+ * its route. 0, or -1 with MemoryError: the request is then emptied (request_empty), so that
+ * whoever holds it never reads the connection's buffers. Runs no Python code. */
+static int
+request_detach(request *self)
+{
+    const jp_request_head *h = self->hd;
+    uint32_t n = h->header_count;
+    jp_header *dst = self->hdrs_inline;
+    if (n > JP_REQUEST_INLINE_HEADERS && (dst = PyMem_Malloc(n * sizeof(jp_header))) == NULL)
+        goto nomem;
+    size_t len = h->head_len;
+    if (h->framing == JP_FRAMING_LENGTH)
+        len += (size_t)h->content_length;
+    char *copy = PyMem_Malloc(len ? len : 1);
+    if (copy == NULL) {
+        if (dst != self->hdrs_inline)
+            PyMem_Free(dst);
+        goto nomem;
+    }
+    memcpy(copy, self->base, len);
+    if (n)
+        memcpy(dst, h->headers, n * sizeof(jp_header));
+    self->head = *h;
+    self->head.headers = dst;
+    self->hd = &self->head;
+    self->owned = copy;
+    self->base = copy;
+    Py_XINCREF(self->route);
+    self->dirty = 1;
+    return 0;
+nomem:
+    request_empty(self);
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* Drops what an attached request holds for its current use (what deallocation would free,
+ * less the object itself, its connection and its borrowed route) and marks it clean. May run
+ * Python code (the last reference to a body, a headers mapping or an extra dict can go
+ * here), which may even make some attribute again: dirty tells. */
 static void
 request_recycle_fields(request *self)
 {
-    Py_CLEAR(self->route);
+    self->dirty = 0;
     Py_CLEAR(self->match_dict);
-    /* A handler that read none of the lazy attributes (most) left all nine NULL: one test. */
-    if (((uintptr_t)self->method | (uintptr_t)self->path | (uintptr_t)self->query_string |
-         (uintptr_t)self->headers | (uintptr_t)self->body | (uintptr_t)self->extra |
-         (uintptr_t)self->done_callbacks | (uintptr_t)self->derived | (uintptr_t)self->query) !=
-        0) {
-        Py_CLEAR(self->method);
-        Py_CLEAR(self->path);
-        Py_CLEAR(self->query_string);
-        Py_CLEAR(self->headers);
-        Py_CLEAR(self->body);
-        Py_CLEAR(self->extra);
-        Py_CLEAR(self->done_callbacks);
-        Py_CLEAR(self->derived);
-        Py_CLEAR(self->query);
-    }
-    if (!self->hdrs_borrowed)
-        request_release_headers(self);
-    /* Both are nearly always empty here; testing first saves two calls per request. */
-    if (self->owned != NULL) {
-        PyMem_Free(self->owned);
-        self->owned = NULL;
-    }
+    Py_CLEAR(self->method);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->query_string);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->body);
+    Py_CLEAR(self->extra);
+    Py_CLEAR(self->done_callbacks);
+    Py_CLEAR(self->derived);
+    Py_CLEAR(self->query);
     if (self->chunked.data != NULL)
         jp_buffer_free(&self->chunked);
-    self->is_chunked = 0;
 }
 
+/* jp_request_finish past its one-test fast path. */
 int
-jp_request_recycle(PyObject *op)
+jp_request_finish_slow(request *self, int run_callbacks)
 {
-    if (Py_REFCNT(op) != 1)
-        return 0;
-    request *self = REQUEST(op);
+    PyObject *op = (PyObject *)self;
+    assert(request_attached(self));
+    if (run_callbacks)
+        jp_request_run_done_callbacks(op);
+    if (Py_REFCNT(op) > 1)
+        return request_detach(self) < 0 ? -1 : 0;
     request_recycle_fields(self);
-    if (Py_REFCNT(op) == 1)
+    if (Py_REFCNT(op) == 1 && !self->dirty)
         return 1;
     /* Clearing ran Python code that took a new reference (a finaliser reaching the request
-     * through its extra dict, say). It is not ours to reuse, and it must not read the
-     * connection's buffer (nor its parser's headers) later: it becomes an empty request. */
-    request_release_headers(self);
-    memset(&self->head, 0, sizeof(self->head));
-    self->head.headers = self->hdrs;
-    self->base = "";
-    self->body_off = self->body_len = 0;
+     * through its extra dict, say) or made an attribute again. It is not ours to reuse, and
+     * it must not read the connection's buffer (nor its parser's headers) later: it becomes
+     * an empty request. */
+    request_empty(self);
     return 0;
-}
-
-int
-jp_request_reuse(PyObject *op, const char *base, const jp_request_head *head, size_t body_off,
-                 size_t body_len, jp_buffer *chunked_body, PyObject *route,
-                 PyObject *match_dict)
-{
-    /* Only what request_recycle_fields did not already leave unset (see there). */
-    request *self = REQUEST(op);
-    self->base = base;
-    self->head = *head;
-    self->body_off = body_off;
-    self->body_len = body_len;
-    self->route = Py_XNewRef(route);
-    self->match_dict = match_dict;
-    self->hdrs = head->headers;
-    self->hdrs_borrowed = 1;
-    if (chunked_body != NULL) {
-        self->chunked = *chunked_body;
-        *chunked_body = (jp_buffer)JP_BUFFER_INIT;
-        self->is_chunked = 1;
-    }
-    return 0;
-}
-
-int
-jp_request_detach(PyObject *op)
-{
-    request *self = REQUEST(op);
-    if (request_own_headers(self) < 0)
-        return -1;
-    if (self->owned != NULL)
-        return 0;
-    size_t n = self->head.head_len;
-    if (!self->is_chunked && self->body_len)
-        n = self->body_off + self->body_len;
-    char *copy = PyMem_Malloc(n ? n : 1);
-    if (copy == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(copy, self->base, n);
-    self->owned = copy;
-    self->base = copy;
-    return 0;
-}
-
-int
-jp_request_is_head(PyObject *op)
-{
-    return REQUEST(op)->head.method_id == JP_METHOD_HEAD;
-}
-
-int
-jp_request_version_minor(PyObject *op)
-{
-    return REQUEST(op)->head.version_minor;
 }
 
 void
@@ -303,7 +251,8 @@ request_get_method(PyObject *op, void *closure)
     (void)closure;
     request *self = REQUEST(op);
     if (self->method == NULL) {
-        self->method = request_span_ascii(self, self->head.method);
+        self->dirty = 1;
+        self->method = request_span_ascii(self, self->hd->method);
         if (self->method == NULL)
             return NULL;
         PyUnicode_InternInPlace(&self->method);
@@ -317,7 +266,8 @@ request_get_path(PyObject *op, void *closure)
     (void)closure;
     request *self = REQUEST(op);
     if (self->path == NULL) {
-        jp_span s = self->head.path;
+        self->dirty = 1;
+        jp_span s = self->hd->path;
         PyObject *raw = s.len ? request_span_ascii(self, s) : PyUnicode_FromString("/");
         if (raw == NULL)
             return NULL;
@@ -338,10 +288,11 @@ request_get_query_string(PyObject *op, void *closure)
 {
     (void)closure;
     request *self = REQUEST(op);
-    if (!(self->head.flags & JP_HEAD_HAS_QUERY))
+    if (!(self->hd->flags & JP_HEAD_HAS_QUERY))
         Py_RETURN_NONE;
     if (self->query_string == NULL) {
-        self->query_string = request_span_ascii(self, self->head.query);
+        self->dirty = 1;
+        self->query_string = request_span_ascii(self, self->hd->query);
         if (self->query_string == NULL)
             return NULL;
     }
@@ -352,7 +303,7 @@ static PyObject *
 request_get_version(PyObject *op, void *closure)
 {
     (void)closure;
-    return PyUnicode_FromString(REQUEST(op)->head.version_minor ? "1.1" : "1.0");
+    return PyUnicode_FromString(REQUEST(op)->hd->version_minor ? "1.1" : "1.0");
 }
 
 /* Title-Case as Japronto gave header names: a letter at the start or after '-' upper, the
@@ -385,12 +336,12 @@ request_get_headers(PyObject *op, void *closure)
     if (self->headers != NULL)
         return Py_NewRef(self->headers);
     jp_state *st = self->st;
-    uint32_t n = self->head.header_count;
+    uint32_t n = self->hd->header_count;
     PyObject *items = PyList_New(n);
     if (items == NULL)
         return NULL;
     for (uint32_t i = 0; i < n; i++) {
-        const jp_header *h = &self->hdrs[i];
+        const jp_header *h = &self->hd->headers[i];
         PyObject *name = request_title_name(self->base + h->name.off, h->name.len);
         /* Field values may carry obs-text (0x80-0xFF); latin-1 keeps every byte. */
         PyObject *value = PyUnicode_DecodeLatin1(self->base + h->value.off, h->value.len, NULL);
@@ -403,6 +354,7 @@ request_get_headers(PyObject *op, void *closure)
         }
         PyList_SET_ITEM(items, i, pair);
     }
+    self->dirty = 1;
     self->headers = PyObject_CallOneArg(st->headers_class, items);
     Py_DECREF(items);
     return Py_XNewRef(self->headers);
@@ -414,6 +366,7 @@ request_get_match_dict(PyObject *op, void *closure)
     (void)closure;
     request *self = REQUEST(op);
     if (self->match_dict == NULL) {
+        self->dirty = 1;
         self->match_dict = PyDict_New();
         if (self->match_dict == NULL)
             return NULL;
@@ -428,14 +381,16 @@ request_get_body(PyObject *op, void *closure)
     request *self = REQUEST(op);
     if (self->body != NULL)
         return Py_NewRef(self->body);
-    if (self->is_chunked)
+    const jp_request_head *h = self->hd;
+    if (h->framing == JP_FRAMING_CHUNKED)
         self->body = PyBytes_FromStringAndSize(self->chunked.data ? self->chunked.data : "",
                                                (Py_ssize_t)self->chunked.len);
-    else if (self->head.framing == JP_FRAMING_LENGTH)
-        self->body =
-            PyBytes_FromStringAndSize(self->base + self->body_off, (Py_ssize_t)self->body_len);
+    else if (h->framing == JP_FRAMING_LENGTH)
+        self->body = PyBytes_FromStringAndSize(self->base + h->head_len,
+                                               (Py_ssize_t)h->content_length);
     else
         Py_RETURN_NONE;
+    self->dirty = 1;
     return Py_XNewRef(self->body);
 }
 
@@ -443,7 +398,7 @@ static PyObject *
 request_get_keep_alive(PyObject *op, void *closure)
 {
     (void)closure;
-    return PyBool_FromLong(REQUEST(op)->head.flags & JP_HEAD_KEEP_ALIVE);
+    return PyBool_FromLong(REQUEST(op)->hd->flags & JP_HEAD_KEEP_ALIVE);
 }
 
 static PyObject *
@@ -481,6 +436,7 @@ request_get_extra(PyObject *op, void *closure)
     (void)closure;
     request *self = REQUEST(op);
     if (self->extra == NULL) {
+        self->dirty = 1;
         self->extra = PyDict_New();
         if (self->extra == NULL)
             return NULL;
@@ -560,10 +516,10 @@ static PyObject *
 request_query_parse(request *self, int as_dict)
 {
     PyObject *out = as_dict ? PyDict_New() : PyList_New(0);
-    if (out == NULL || !(self->head.flags & JP_HEAD_HAS_QUERY))
+    if (out == NULL || !(self->hd->flags & JP_HEAD_HAS_QUERY))
         return out;
-    const char *q = self->base + self->head.query.off;
-    size_t n = self->head.query.len;
+    const char *q = self->base + self->hd->query.off;
+    size_t n = self->hd->query.len;
     char small[256];
     char *buf = n <= sizeof(small) ? small : PyMem_Malloc(n);
     if (buf == NULL) {
@@ -612,6 +568,7 @@ request_get_query(PyObject *op, void *closure)
     (void)closure;
     request *self = REQUEST(op);
     if (self->query == NULL) {
+        self->dirty = 1;
         self->query = request_query_parse(self, 1);
         if (self->query == NULL)
             return NULL;
@@ -643,6 +600,7 @@ request_get_derived(PyObject *op, void *closure)
     }
     if (v == NULL)
         return NULL;
+    self->dirty = 1;
     if (self->derived == NULL && (self->derived = PyDict_New()) == NULL) {
         Py_DECREF(v);
         return NULL;
@@ -714,10 +672,192 @@ static PyGetSetDef request_getset[] = {
 
 /* ---- methods ---- */
 
-static PyObject *
-request_response(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+/* ---- request.Response ----
+ *
+ * Every handler calls request.Response(...). As a method of the type (a PyMethodDef), each call
+ * would go through CPython's generic method-descriptor dispatch (method_vectorcall_FASTCALL_
+ * KEYWORDS: argument-count, type and recursion checks, about 45 instructions on 3.11) before
+ * reaching us. Instead, Request.Response is a method descriptor of a type of our own: it has
+ * Py_TPFLAGS_METHOD_DESCRIPTOR, so the interpreter's LOAD_METHOD/CALL hands it the request as
+ * the first argument without binding, and its vectorcall makes the Response directly. Bound
+ * (request.Response kept in a variable) it is an ordinary method object. */
+
+typedef struct request_maker {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyTypeObject *owner; /* the Request type, strong */
+} request_maker;
+
+/* request_maker_call for anything but a Request of the exact type: a subclass (an app's
+ * extensions), or a misuse of the unbound descriptor. */
+static __attribute__((noinline)) PyObject *
+request_maker_call_other(request_maker *self, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames)
 {
-    return jp_response_new(REQUEST(op)->st, args, (size_t)nargs, kwnames);
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "unbound method Request.Response() needs a request as its argument");
+        return NULL;
+    }
+    PyObject *req = args[0];
+    if (!PyType_IsSubtype(Py_TYPE(req), self->owner)) {
+        PyErr_Format(PyExc_TypeError,
+                     "descriptor 'Response' for 'Request' objects doesn't apply to a '%.100s' "
+                     "object",
+                     Py_TYPE(req)->tp_name);
+        return NULL;
+    }
+    return jp_response_new(REQUEST(req)->st, args + 1, (size_t)(nargs - 1), kwnames);
+}
+
+/* The descriptor's vectorcall: args[0] is the request (LOAD_METHOD's unbound call, or a bound
+ * method's), the rest are Response's arguments. */
+static PyObject *
+request_maker_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    request_maker *self = (request_maker *)op;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (__builtin_expect(nargs < 1 || !Py_IS_TYPE(args[0], self->owner), 0))
+        return request_maker_call_other(self, args, nargs, kwnames);
+    return jp_response_new(REQUEST(args[0])->st, args + 1, (size_t)(nargs - 1), kwnames);
+}
+
+static PyObject *
+request_maker_get(PyObject *op, PyObject *obj, PyObject *type)
+{
+    (void)type;
+    if (obj == NULL)
+        return Py_NewRef(op);
+    return PyMethod_New(op, obj);
+}
+
+static PyObject *
+request_maker_name(PyObject *op, void *closure)
+{
+    (void)op;
+    (void)closure;
+    return PyUnicode_FromString("Response");
+}
+
+static PyObject *
+request_maker_qualname(PyObject *op, void *closure)
+{
+    (void)op;
+    (void)closure;
+    return PyUnicode_FromString("Request.Response");
+}
+
+static PyObject *
+request_maker_doc(PyObject *op, void *closure)
+{
+    (void)op;
+    (void)closure;
+    return PyUnicode_FromString("Makes a new Response for this request.");
+}
+
+/* What inspect.signature reads for a method descriptor (a bound one drops $self). */
+static PyObject *
+request_maker_text_signature(PyObject *op, void *closure)
+{
+    (void)op;
+    (void)closure;
+    return PyUnicode_FromString("($self, /, text=None, code=None, body=None, json=None, "
+                                "mime_type=None, encoding=None, headers=None, cookies=None)");
+}
+
+static PyObject *
+request_maker_repr(PyObject *op)
+{
+    return PyUnicode_FromFormat("<method 'Response' of '%s' objects>",
+                                ((request_maker *)op)->owner->tp_name);
+}
+
+static int
+request_maker_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((request_maker *)op)->owner);
+    return 0;
+}
+
+static int
+request_maker_clear(PyObject *op)
+{
+    Py_CLEAR(((request_maker *)op)->owner);
+    return 0;
+}
+
+static void
+request_maker_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)request_maker_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef request_maker_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(request_maker, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef request_maker_getset[] = {
+    {"__name__", request_maker_name, NULL, NULL, NULL},
+    {"__qualname__", request_maker_qualname, NULL, NULL, NULL},
+    {"__doc__", request_maker_doc, NULL, NULL, NULL},
+    {"__text_signature__", request_maker_text_signature, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot request_maker_slots[] = {
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, request_maker_get},
+    {Py_tp_traverse, request_maker_traverse},
+    {Py_tp_clear, request_maker_clear},
+    {Py_tp_dealloc, request_maker_dealloc},
+    {Py_tp_members, request_maker_members},
+    {Py_tp_getset, request_maker_getset},
+    {Py_tp_repr, request_maker_repr},
+    {0, NULL},
+};
+
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+#define REQUEST_MAKER_IMMUTABLE Py_TPFLAGS_IMMUTABLETYPE /* lets 3.11 specialise LOAD_METHOD */
+#else
+#define REQUEST_MAKER_IMMUTABLE 0
+#endif
+
+static PyType_Spec request_maker_spec = {
+    .name = "japronto._core.RequestResponseMethod",
+    .basicsize = sizeof(request_maker),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
+             Py_TPFLAGS_HAVE_VECTORCALL | REQUEST_MAKER_IMMUTABLE |
+             JP_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = request_maker_slots,
+};
+
+/* Makes the descriptor and puts it in the Request type as "Response". 0 or -1. */
+static int
+request_maker_setup(PyObject *module, PyTypeObject *request_type)
+{
+    PyTypeObject *tp =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &request_maker_spec, NULL);
+    if (tp == NULL)
+        return -1;
+#if PY_VERSION_HEX < 0x030A0000
+    tp->tp_new = NULL;
+#endif
+    request_maker *maker = PyObject_GC_New(request_maker, tp);
+    Py_DECREF(tp); /* the instance holds its type */
+    if (maker == NULL)
+        return -1;
+    maker->vectorcall = request_maker_call;
+    maker->owner = (PyTypeObject *)Py_NewRef(request_type);
+    PyObject_GC_Track(maker);
+    int rc = PyObject_SetAttrString((PyObject *)request_type, "Response", (PyObject *)maker);
+    Py_DECREF(maker);
+    return rc;
 }
 
 static PyObject *
@@ -729,6 +869,7 @@ request_add_done_callback(PyObject *op, PyObject *cb)
         return NULL;
     }
     if (self->done_callbacks == NULL) {
+        self->dirty = 1;
         self->done_callbacks = PyList_New(0);
         if (self->done_callbacks == NULL)
             return NULL;
@@ -739,9 +880,6 @@ request_add_done_callback(PyObject *op, PyObject *cb)
 }
 
 static PyMethodDef request_methods[] = {
-    {"Response", (PyCFunction)(void (*)(void))request_response, METH_FASTCALL | METH_KEYWORDS,
-     "Response(text=None, code=None, body=None, json=None, mime_type=None, encoding=None, "
-     "headers=None, cookies=None)\n--\n\nMakes a new Response for this request."},
     {"add_done_callback", request_add_done_callback, METH_O,
      "add_done_callback(cb)\n--\n\ncb(request) is called once the response is done."},
     {NULL, NULL, 0, NULL},
@@ -753,7 +891,8 @@ request_traverse(PyObject *op, visitproc visit, void *arg)
     request *self = REQUEST(op);
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->conn);
-    Py_VISIT(self->route);
+    if (!request_attached(self))
+        Py_VISIT(self->route); /* borrowed while attached */
     Py_VISIT(self->match_dict);
     Py_VISIT(self->method);
     Py_VISIT(self->path);
@@ -772,7 +911,10 @@ request_clear(PyObject *op)
 {
     request *self = REQUEST(op);
     Py_CLEAR(self->conn);
-    Py_CLEAR(self->route);
+    if (request_attached(self))
+        self->route = NULL; /* borrowed */
+    else
+        Py_CLEAR(self->route);
     Py_CLEAR(self->match_dict);
     Py_CLEAR(self->method);
     Py_CLEAR(self->path);
@@ -831,5 +973,7 @@ jp_request_setup(PyObject *module, jp_state *st)
 #if PY_VERSION_HEX < 0x030A0000
     st->request_type->tp_new = NULL; /* what the flag does on 3.10+ */
 #endif
+    if (request_maker_setup(module, st->request_type) < 0)
+        return -1;
     return PyModule_AddObjectRef(module, "Request", (PyObject *)st->request_type);
 }

@@ -114,8 +114,6 @@ typedef struct router_line {
     size_t len;
 } router_line;
 
-#define ROUTER_MEMO_METHOD 16
-
 typedef struct router_matcher {
     PyObject ob_base; /* PyObject_HEAD, spelled out so that clang-format keeps it alone */
     PyObject *spec;   /* tuple of route tuples: owns everything the tables point to */
@@ -142,17 +140,6 @@ typedef struct router_matcher {
     char *allow_scratch;       /* scratch: room for the longest possible Allow line */
     size_t n_lines, cap_lines;
     router_line *lines; /* interned Allow lines */
-
-    /* The last literal hit: keep-alive clients and pipelines ask for the same few paths again
-     * and again, and a repeat costs two short compares instead of escape scan, hash, probe and
-     * method check. Set only for a route without placeholders found on the escape-free path
-     * (so equal raw bytes mean an equal decision); memo_route points into routes, which never
-     * change while the matcher lives. */
-    const router_route *memo_route;
-    const char *memo_path; /* the route's key, owned by keys */
-    size_t memo_path_len;
-    size_t memo_method_len;
-    char memo_method[ROUTER_MEMO_METHOD];
 } router_matcher;
 
 /* A request path split into segments, decoded when it had escapes. */
@@ -504,8 +491,11 @@ router_resolve_bucket(router_matcher *self, const router_bucket *b, const char *
         const router_route *r = &self->routes[b->candidates[i]];
         if (!router_route_allows(self, r, method, method_len, &mid))
             continue;
-        if (r->n_placeholders == 0)
+        if (r->n_placeholders == 0) {
+            /* Final for this method and any raw path that decodes to this key. */
+            out->cacheable = 1;
             return router_found(r, NULL, out);
+        }
         /* The request's decoded segments equal the key's, and the key holds no escape: its
          * plain split gives the values. */
         router_path p;
@@ -612,52 +602,17 @@ router_scan(router_matcher *self, const router_path *p, const char *method, size
     return router_scan_end(self, path_matched, out);
 }
 
-/* Everything but the memo hit: kept out of line so that the hit, which is most requests, does
- * not pay for this function's large stack frame (router_path holds the segment arrays). */
-static jp_match_result
-router_match_slow(router_matcher *self, const char *method, size_t method_len, const char *path,
-                  size_t path_len, jp_match *out)
+/* jp_router_match for a path that must be split into a router_path (it has escapes to decode,
+ * or some route has more segments than the unsplit scan handles): out of line, so that the
+ * common path does not set up this function's large stack frame. */
+static __attribute__((noinline)) jp_match_result
+router_match_split(router_matcher *self, const char *method, size_t method_len,
+                   const char *path, size_t path_len, int decode, jp_match *out)
 {
-    out->route = NULL;
-    out->handler = NULL;
-    out->match_dict = NULL;
-    out->allow = NULL;
-    out->allow_len = 0;
-    out->is_coroutine = 0;
-    if (path_len == 0 || path[0] != '/' || self->n_routes == 0)
-        return JP_MATCH_NOT_FOUND; /* "*" (OPTIONS) or a matcher cleared by the collector */
-
     jp_match_result res;
     router_path p;
     router_path_init(&p);
-    if (jp_percent_find_escape(path, path_len) == path_len) {
-        /* The fast path: the raw path is its own decoded form. */
-        if (self->buckets != NULL) {
-            const router_bucket *b = router_lookup(self, path, path_len);
-            if (b != NULL) {
-                jp_match_result r = router_resolve_bucket(self, b, method, method_len, out);
-                if (r == JP_MATCH_FOUND && method_len <= ROUTER_MEMO_METHOD) {
-                    const router_route *hit = &self->routes[0];
-                    for (size_t i = 0; i < b->n_candidates; i++) {
-                        hit = &self->routes[b->candidates[i]];
-                        if (hit->route == out->route)
-                            break;
-                    }
-                    if (hit->route == out->route && hit->n_placeholders == 0) {
-                        self->memo_route = hit;
-                        self->memo_path = b->key;
-                        self->memo_path_len = b->key_len;
-                        self->memo_method_len = method_len;
-                        memcpy(self->memo_method, method, method_len);
-                    }
-                }
-                return r;
-            }
-        }
-        if (self->n_pattern_routes == 0)
-            return JP_MATCH_NOT_FOUND;
-        if (self->max_pattern_segments <= ROUTER_STACK_SEGMENTS)
-            return router_scan_raw(self, path, path_len, method, method_len, out);
+    if (!decode) {
         if (router_path_split(&p, path, path_len) < 0) {
             res = JP_MATCH_ERROR;
             goto done;
@@ -686,21 +641,28 @@ jp_router_match(PyObject *matcher, const char *method, size_t method_len, const 
                 size_t path_len, jp_match *out)
 {
     router_matcher *self = (router_matcher *)matcher;
-    /* The memo: the same method and raw path as the last literal hit (a client hammering one
-     * endpoint, or a pipeline of them) is the same decision, found without hashing. */
-    const router_route *memo = self->memo_route;
-    if (memo != NULL && path_len == self->memo_path_len && method_len == self->memo_method_len &&
-        jp_url_equal(path, self->memo_path, path_len) &&
-        jp_url_equal(method, self->memo_method, method_len)) {
-        out->route = memo->route;
-        out->handler = memo->handler;
-        out->match_dict = NULL;
-        out->allow = NULL;
-        out->allow_len = 0;
-        out->is_coroutine = memo->is_coroutine;
-        return JP_MATCH_FOUND;
+    out->cacheable = 0;
+    out->route = NULL;
+    out->handler = NULL;
+    out->match_dict = NULL;
+    out->allow = NULL;
+    out->allow_len = 0;
+    out->is_coroutine = 0;
+    if (path_len == 0 || path[0] != '/' || self->n_routes == 0)
+        return JP_MATCH_NOT_FOUND; /* "*" (OPTIONS) or a matcher cleared by the collector */
+    if (jp_percent_find_escape(path, path_len) != path_len)
+        return router_match_split(self, method, method_len, path, path_len, 1, out);
+    /* The fast path: the raw path is its own decoded form. */
+    if (self->buckets != NULL && (self->literal_lens & router_len_bit(path_len))) {
+        const router_bucket *b = router_lookup(self, path, path_len);
+        if (b != NULL)
+            return router_resolve_bucket(self, b, method, method_len, out);
     }
-    return router_match_slow(self, method, method_len, path, path_len, out);
+    if (self->n_pattern_routes == 0)
+        return JP_MATCH_NOT_FOUND;
+    if (self->max_pattern_segments <= ROUTER_STACK_SEGMENTS)
+        return router_scan_raw(self, path, path_len, method, method_len, out);
+    return router_match_split(self, method, method_len, path, path_len, 0, out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -725,7 +687,6 @@ router_free_tables(router_matcher *self)
     PyMem_Free(self->keys);
     PyMem_Free(self->allow_seen);
     PyMem_Free(self->allow_scratch);
-    self->memo_route = NULL; /* it points into routes */
     self->n_routes = 0;
     self->routes = NULL;
     self->segments = NULL;

@@ -50,6 +50,10 @@ typedef struct jp_match {
     const char *allow;    /* JP_MATCH_BAD_METHOD: "Allow: GET, POST\r\n", owned by the matcher */
     size_t allow_len;
     int is_coroutine;     /* the handler is an `async def` function (known at compile time) */
+    int cacheable;        /* JP_MATCH_FOUND of a route without placeholders in the literal
+                           * table: the same method and the same raw path bytes always give
+                           * this route again (and no match_dict), so the caller may remember
+                           * the decision for as long as it holds the route and the handler */
 } jp_match;
 
 /* Matches a request. matcher must be a Matcher (unchecked). method and path are the raw bytes
