@@ -155,6 +155,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->protocol_type);
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
+    int err = jp_response_freelist_traverse(st, visit, arg);
+    if (err)
+        return err;
     Py_VISIT(st->matcher_type);
     Py_VISIT(st->readbuf_type);
     Py_VISIT(st->json_dumps);

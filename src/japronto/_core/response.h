@@ -35,6 +35,10 @@ PyObject *jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, Py
 /* Frees the Responses kept for reuse and stops keeping more (module_clear calls it). */
 void jp_response_freelist_clear(jp_state *st);
 
+/* Visits the references the Responses kept for reuse hold (one to st->response_type each);
+ * module_traverse calls it. */
+int jp_response_freelist_traverse(jp_state *st, visitproc visit, void *arg);
+
 /* Whether obj is a Response (exact type). Inline: the protocol asks twice per request. */
 static inline int
 jp_response_check(jp_state *st, PyObject *obj)

@@ -125,12 +125,13 @@ typedef struct jp_state {
      * object costs more than building the response, and each allocation counts towards the
      * collector's next generation-0 pass, so a server answering a million requests a second
      * would run the collector over a thousand times a second for objects that never form
-     * cycles. Each entry is untracked, has refcount 0, holds no references (not even its
-     * type's) and is freed by jp_response_freelist_clear. Once that has run (module_clear),
-     * response_free_closed stops dealloc from adding to it. */
+     * cycles. Each entry is untracked, has refcount 0, holds one reference, to its type
+     * (reported by module_traverse through jp_response_freelist_traverse), and is freed by
+     * jp_response_freelist_clear. response_free_cap is how many entries dealloc may keep:
+     * JP_RESPONSE_FREELIST_MAX, and 0 once jp_response_freelist_clear has run (module_clear). */
     PyObject *response_free[JP_RESPONSE_FREELIST_MAX];
     int response_nfree;
-    int response_free_closed;
+    int response_free_cap;
 
     /* protocol.c: read blocks (PyMem, READBUF_INITIAL bytes) and output blocks (malloc,
      * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
