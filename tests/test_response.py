@@ -905,6 +905,33 @@ def test_no_reference_leaks():
     assert after == before
 
 
+def test_request_response_method_descriptor():
+    # Request.Response is response.c's own method descriptor (its call skips CPython's
+    # generic one); what introspection and a wrong call see is what a method's would be.
+    import inspect
+
+    m = _core.Request.Response
+    assert inspect.ismethoddescriptor(m)
+    assert (m.__name__, m.__qualname__, m.__objclass__) == (
+        "Response",
+        "Request.Response",
+        _core.Request,
+    )
+    assert repr(m) == "<method 'Response' of 'japronto._core.Request' objects>"
+    assert str(inspect.signature(m)).startswith("(self, /, text=None, code=None, body=None")
+    assert "Response" in m.__doc__
+    for bad in ((), (object(),), ("str",)):
+        with pytest.raises(TypeError, match="needs a japronto Request"):
+            m(*bad, text="x")
+    with pytest.raises(TypeError):
+        type(m)()
+
+    class Sub(_core.Request):  # what an application's request extensions make (app.py)
+        __slots__ = ()
+
+    assert Sub.Response is m
+
+
 # --- the free list of dead Responses ------------------------------------------------------
 
 

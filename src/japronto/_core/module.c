@@ -143,7 +143,8 @@ module_exec(PyObject *module)
             return -1;
     }
     if (jp_response_setup(module, st) < 0 || jp_router_setup(module, st) < 0 ||
-        jp_request_setup(module, st) < 0 || jp_protocol_setup(module, st) < 0)
+        jp_request_setup(module, st) < 0 || jp_response_add_method(module, st) < 0 ||
+        jp_protocol_setup(module, st) < 0)
         return -1;
     return module_add_limits(module);
 }

@@ -715,12 +715,6 @@ static PyGetSetDef request_getset[] = {
 /* ---- methods ---- */
 
 static PyObject *
-request_response(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return jp_response_new(REQUEST(op)->st, args, (size_t)nargs, kwnames);
-}
-
-static PyObject *
 request_add_done_callback(PyObject *op, PyObject *cb)
 {
     request *self = REQUEST(op);
@@ -738,10 +732,8 @@ request_add_done_callback(PyObject *op, PyObject *cb)
     Py_RETURN_NONE;
 }
 
+/* Request.Response is added by response.c (jp_response_add_method, from module_exec). */
 static PyMethodDef request_methods[] = {
-    {"Response", (PyCFunction)(void (*)(void))request_response, METH_FASTCALL | METH_KEYWORDS,
-     "Response(text=None, code=None, body=None, json=None, mime_type=None, encoding=None, "
-     "headers=None, cookies=None)\n--\n\nMakes a new Response for this request."},
     {"add_done_callback", request_add_done_callback, METH_O,
      "add_done_callback(cb)\n--\n\ncb(request) is called once the response is done."},
     {NULL, NULL, 0, NULL},

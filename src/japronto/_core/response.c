@@ -35,7 +35,9 @@
 #include "json.h"
 #include "live.h"
 
+#include <stddef.h>
 #include <stdint.h>
+#include <structmember.h>
 #include <time.h>
 
 /* For the few places where the split between a hot inlined path and its cold rest matters. */
@@ -1540,15 +1542,14 @@ response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *
     return response_new_general(st, args, nargs, kwnames);
 }
 
-/* Response(text=<ASCII str>) and Response(<ASCII str>) with a free-list entry to take, the
- * hello-world call, is done here; everything else is a tail call. This path calls nothing,
- * so it saves no registers. Keyword names come interned from the caller's code object, so a
- * pointer compare recognises text=; any other spelling takes the general path, with the same
- * result. */
-PyObject *
-jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* jp_response_new, inlined into it and into request.Response's call: Response(text=<ASCII
+ * str>) and Response(<ASCII str>) with a free-list entry to take, the hello-world call, is done
+ * here; everything else is a tail call. This path calls nothing, so it saves no registers.
+ * Keyword names come interned from the caller's code object, so a pointer compare recognises
+ * text=; any other spelling takes the general path, with the same result. */
+static RESPONSE_INLINE PyObject *
+response_new(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     int text_call = kwnames != NULL ? nargs == 0 && PyTuple_GET_SIZE(kwnames) == 1 &&
                                           PyTuple_GET_ITEM(kwnames, 0) == st->str_text
                                     : nargs == 1;
@@ -1560,7 +1561,13 @@ jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kw
             return (PyObject *)self;
         }
     }
-    return response_new_rest(st, args, nargsf, kwnames);
+    return response_new_rest(st, args, (size_t)nargs, kwnames);
+}
+
+PyObject *
+jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return response_new(st, args, PyVectorcall_NARGS(nargsf), kwnames);
 }
 
 /* Calling the type, _core.Response(...), takes the vectorcall path on every supported
@@ -1798,6 +1805,168 @@ static PyType_Spec response_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | RESPONSE_IMMUTABLE,
     .slots = response_slots,
 };
+
+/* ------------------------------------------------------------------------------------------
+ * request.Response: the method every handler calls
+ * ------------------------------------------------------------------------------------------ */
+
+/* A method of Request made by this file rather than by a PyMethodDef, because CPython's own
+ * method descriptor costs about 45 instructions a call on 3.11 (the self type check, the
+ * recursion guard and the thread state) before it reaches us, and the interpreter does not
+ * specialise its call when keywords are passed, which is how handlers call it. This one is a
+ * method descriptor by the interpreter's definition (Py_TPFLAGS_METHOD_DESCRIPTOR, so
+ * `request.Response(...)` binds nothing and keeps its specialised attribute lookup) whose
+ * vectorcall checks self's type and goes straight to jp_response_new. Bound explicitly
+ * (`m = request.Response`), it is a `method` object calling the same. */
+typedef struct response_method_object {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    jp_state *st; /* of the module that made it; its type keeps that module alive */
+} response_method_object;
+
+/* A call of Request.Response whose self is not exactly a Request: an instance of an
+ * application's subclass (see app.py: _request_class) is one too; anything else, TypeError. */
+static RESPONSE_NOINLINE PyObject *
+response_method_call_other(jp_state *st, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    if (nargs >= 1 && st->request_type != NULL &&
+        PyType_IsSubtype(Py_TYPE(args[0]), st->request_type))
+        return jp_response_new(st, args + 1, (size_t)(nargs - 1), kwnames);
+    PyErr_Format(PyExc_TypeError, "Response() needs a japronto Request as self, not %.100s",
+                 nargs < 1 ? "nothing" : Py_TYPE(args[0])->tp_name);
+    return NULL;
+}
+
+static PyObject *
+response_method_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                           PyObject *kwnames)
+{
+    jp_state *st = ((response_method_object *)callable)->st;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    /* (A cleared module's request_type is NULL, which no object's type is.) */
+    if (nargs < 1 || !Py_IS_TYPE(args[0], st->request_type))
+        return response_method_call_other(st, args, nargs, kwnames);
+    return response_new(st, args + 1, nargs - 1, kwnames);
+}
+
+static PyObject *
+response_method_get(PyObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
+{
+    if (obj == NULL || obj == Py_None) {
+        Py_INCREF(self);
+        return self;
+    }
+    return PyMethod_New(self, obj);
+}
+
+static int
+response_method_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    return 0;
+}
+
+static void
+response_method_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+response_method_get_name(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("Response");
+}
+
+static PyObject *
+response_method_get_qualname(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("Request.Response");
+}
+
+static PyObject *
+response_method_get_objclass(PyObject *op, void *Py_UNUSED(closure))
+{
+    jp_state *st = ((response_method_object *)op)->st;
+    return response_ref(st->request_type != NULL ? (PyObject *)st->request_type : Py_None);
+}
+
+static PyObject *
+response_method_get_text_signature(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("($self, /, text=None, code=None, body=None, json=None, "
+                                "mime_type=None, encoding=None, headers=None, cookies=None)");
+}
+
+static PyObject *
+response_method_repr(PyObject *Py_UNUSED(op))
+{
+    return PyUnicode_FromString("<method 'Response' of 'japronto._core.Request' objects>");
+}
+
+/* What inspect and help() read of a method descriptor. */
+static PyGetSetDef response_method_getset[] = {
+    {"__name__", response_method_get_name, NULL, NULL, NULL},
+    {"__qualname__", response_method_get_qualname, NULL, NULL, NULL},
+    {"__objclass__", response_method_get_objclass, NULL, NULL, NULL},
+    {"__text_signature__", response_method_get_text_signature, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef response_method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(response_method_object, vectorcall), READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(response_method_doc, "Makes a new Response for this request.");
+
+static PyType_Slot response_method_slots[] = {
+    {Py_tp_doc, (void *)response_method_doc},
+    {Py_tp_repr, response_method_repr},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, response_method_get},
+    {Py_tp_traverse, response_method_traverse},
+    {Py_tp_dealloc, response_method_dealloc},
+    {Py_tp_getset, response_method_getset},
+    {Py_tp_members, response_method_members},
+    {0, NULL},
+};
+
+static PyType_Spec response_method_spec = {
+    .name = "japronto._core.ResponseMethod",
+    .basicsize = sizeof(response_method_object),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
+             Py_TPFLAGS_HAVE_VECTORCALL | RESPONSE_IMMUTABLE | JP_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = response_method_slots,
+};
+
+int
+jp_response_add_method(PyObject *module, jp_state *st)
+{
+    PyTypeObject *type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &response_method_spec,
+                                                                   NULL);
+    if (type == NULL)
+        return -1;
+    type->tp_new = NULL; /* what DISALLOW_INSTANTIATION does on 3.10+ */
+    response_method_object *m = PyObject_GC_New(response_method_object, type);
+    Py_DECREF(type); /* m holds it now */
+    if (m == NULL)
+        return -1;
+    m->vectorcall = response_method_vectorcall;
+    m->st = st;
+    PyObject_GC_Track(m);
+    int rc = PyDict_SetItemString(st->request_type->tp_dict, "Response", (PyObject *)m);
+    Py_DECREF(m);
+    if (rc < 0)
+        return -1;
+    PyType_Modified(st->request_type);
+    return 0;
+}
 
 /* ------------------------------------------------------------------------------------------
  * Test hooks: the serialiser seen from Python, with a Date line from time(NULL)

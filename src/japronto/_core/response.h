@@ -32,6 +32,10 @@ int jp_response_setup(PyObject *module, jp_state *st);
  * code (json.dumps, str of header values, SimpleCookie output). */
 PyObject *jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 
+/* Sets Request.Response (st->request_type must exist): the method handlers call, a method
+ * descriptor of this file's own whose call goes straight to jp_response_new. 0 or -1. */
+int jp_response_add_method(PyObject *module, jp_state *st);
+
 /* Frees the Responses kept for reuse and stops keeping more (module_clear calls it). */
 void jp_response_freelist_clear(jp_state *st);
 
