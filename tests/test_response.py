@@ -932,6 +932,25 @@ def test_request_response_method_descriptor():
     assert Sub.Response is m
 
 
+def test_text_keyword_from_any_call_site():
+    # text= is recognised by the identity of the first text= call's keyword tuple (a code
+    # object's constant); calls from other modules (other tuples), and calls that pass text
+    # twice, must still be what they always were.
+    sites = [
+        eval(compile(f"lambda R: R(text='t{i}')", f"<site {i}>", "eval")) for i in range(3)
+    ]
+    for _ in range(3):
+        for i, site in enumerate(sites):
+            r = site(Response)
+            assert (r.text, r.code, r.mime_type) == (f"t{i}", 200, "text/plain")
+            assert ser(r) == fast_200(b"text/plain; charset=utf-8", f"t{i}".encode())
+    for call in (lambda: Response("a", text="b"), lambda: Response(None, text="b")):
+        with pytest.raises(TypeError, match="multiple values for argument 'text'"):
+            call()
+    assert Response(text=None).text is None  # text=None means absent
+    assert Response(text="x", code=201).code == 201
+
+
 # --- the free list of dead Responses ------------------------------------------------------
 
 

@@ -156,7 +156,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->protocol_type);
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
-    int err = jp_response_freelist_traverse(st, visit, arg);
+    int err = jp_response_state_traverse(st, visit, arg);
     if (err)
         return err;
     Py_VISIT(st->matcher_type);
@@ -173,7 +173,7 @@ static int
 module_clear(PyObject *module)
 {
     jp_state *st = module_get_state(module);
-    jp_response_freelist_clear(st);
+    jp_response_state_clear(st);
     jp_protocol_pools_clear(st);
     jp_buffer_free(&st->json_scratch);
     for (int i = 0; i < JP_QUERY_NAMES; i++)

@@ -1061,7 +1061,7 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
  * 0, untracked, `st` set to the state whose list holds it, and clean: every object member NULL,
  * `fields` empty, `ctype_len` 0 (response_dealloc leaves it so). It keeps the reference to its
  * type that it had alive, which the module reports in its traverse
- * (jp_response_freelist_traverse), so taking it back skips PyObject_Init's type store and
+ * (jp_response_state_traverse), so taking it back skips PyObject_Init's type store and
  * reference, and dealloc skips the matching Py_DECREF. The other members (the status word,
  * body, body_len, inline_body) are whatever they were.
  *
@@ -1153,7 +1153,7 @@ response_alloc(jp_state *st)
 }
 
 void
-jp_response_freelist_clear(jp_state *st)
+jp_response_state_clear(jp_state *st)
 {
     st->response_free_cap = 0;
     while (st->response_nfree > 0) {
@@ -1162,14 +1162,20 @@ jp_response_freelist_clear(jp_state *st)
         PyObject_GC_Del(op);
         Py_DECREF(tp);
     }
+    PyObject *kwnames = st->response_text_kwnames;
+    st->response_text_kwnames = Py_None;
+    if (kwnames != NULL && kwnames != Py_None)
+        Py_DECREF(kwnames);
 }
 
 int
-jp_response_freelist_traverse(jp_state *st, visitproc visit, void *arg)
+jp_response_state_traverse(jp_state *st, visitproc visit, void *arg)
 {
     /* One reference to the type per entry (see above). */
     for (int i = 0; i < st->response_nfree; i++)
         Py_VISIT(st->response_type);
+    if (st->response_text_kwnames != Py_None)
+        Py_VISIT(st->response_text_kwnames);
     return 0;
 }
 
@@ -1529,8 +1535,14 @@ response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1) {
         PyObject *key = PyTuple_GET_ITEM(kwnames, 0), *value = args[0];
-        if (key == st->str_text && PyUnicode_CheckExact(value))
+        if (key == st->str_text && PyUnicode_CheckExact(value)) {
+            if (st->response_text_kwnames == Py_None) {
+                /* The first text= call: from now on its tuple is recognised by identity. */
+                Py_INCREF(kwnames);
+                st->response_text_kwnames = kwnames;
+            }
             return response_build_text(st, value);
+        }
         if (key == st->str_json && value != Py_None) {
             PyObject *r = response_build_json(st, value);
             if (r != NULL || PyErr_Occurred())
@@ -1545,14 +1557,15 @@ response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *
 /* jp_response_new, inlined into it and into request.Response's call: Response(text=<ASCII
  * str>) and Response(<ASCII str>) with a free-list entry to take, the hello-world call, is done
  * here; everything else is a tail call. This path calls nothing, so it saves no registers.
- * Keyword names come interned from the caller's code object, so a pointer compare recognises
- * text=; any other spelling takes the general path, with the same result. */
+ * The keyword names of a call are a constant tuple of the caller's code object, shared by
+ * every call site in its module, so text= is recognised by comparing the tuple with the one
+ * of the first text= call (st->response_text_kwnames, Py_None before it: no call passes None);
+ * any other tuple takes the general path, with the same result. */
 static RESPONSE_INLINE PyObject *
 response_new(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    int text_call = kwnames != NULL ? nargs == 0 && PyTuple_GET_SIZE(kwnames) == 1 &&
-                                          PyTuple_GET_ITEM(kwnames, 0) == st->str_text
-                                    : nargs == 1;
+    int text_call = kwnames == st->response_text_kwnames ? nargs == 0
+                                                         : kwnames == NULL && nargs == 1;
     if (text_call && st->response_nfree > 0) {
         PyObject *text = args[0];
         if (PyUnicode_CheckExact(text) && PyUnicode_IS_COMPACT_ASCII(text)) {
@@ -2176,6 +2189,7 @@ int
 jp_response_setup(PyObject *module, jp_state *st)
 {
     st->response_free_cap = JP_RESPONSE_FREELIST_MAX;
+    st->response_text_kwnames = Py_None;
     PyObject *type = PyType_FromModuleAndSpec(module, &response_spec, NULL);
     if (type == NULL)
         return -1;

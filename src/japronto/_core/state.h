@@ -126,12 +126,17 @@ typedef struct jp_state {
      * collector's next generation-0 pass, so a server answering a million requests a second
      * would run the collector over a thousand times a second for objects that never form
      * cycles. Each entry is untracked, has refcount 0, holds one reference, to its type
-     * (reported by module_traverse through jp_response_freelist_traverse), and is freed by
-     * jp_response_freelist_clear. response_free_cap is how many entries dealloc may keep:
-     * JP_RESPONSE_FREELIST_MAX, and 0 once jp_response_freelist_clear has run (module_clear). */
+     * (reported by module_traverse through jp_response_state_traverse), and is freed by
+     * jp_response_state_clear. response_free_cap is how many entries dealloc may keep:
+     * JP_RESPONSE_FREELIST_MAX, and 0 once jp_response_state_clear has run (module_clear). */
     PyObject *response_free[JP_RESPONSE_FREELIST_MAX];
     int response_nfree;
     int response_free_cap;
+    /* response.c: the keyword-name tuple ("text",) of the first Response(text=...) call seen
+     * (a constant of the caller's code object, shared by the call sites of one module), held,
+     * so that such calls are recognised by one pointer compare; Py_None (not held) before
+     * that and once cleared, never NULL after jp_response_setup. */
+    PyObject *response_text_kwnames;
 
     /* protocol.c: read blocks (PyMem, READBUF_INITIAL bytes) and output blocks (malloc,
      * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
