@@ -1012,6 +1012,18 @@ def test_free_list_reuse_after_every_kind():
     del hold
 
 
+def test_live_count_leaves_out_the_responses_kept_for_reuse():
+    # _live_counts() counts live Responses; dead ones kept for reuse (up to the list's size,
+    # the rest freed) are not alive, whatever kind they were.
+    kinds = list(_kinds().values())
+    base = _core._live_counts()["responses"]
+    for n in (1, 10, 64, 65, 200):
+        made = [kinds[i % len(kinds)]() for i in range(n)]
+        assert _core._live_counts()["responses"] == base + n
+        del made
+        assert _core._live_counts()["responses"] == base
+
+
 def test_free_list_entries_keep_their_type_for_the_collector():
     # Each kept Response holds a reference to its type, which the module reports to the
     # collector (module_traverse): one more referent per entry.

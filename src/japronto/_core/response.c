@@ -1103,7 +1103,6 @@ response_revive(jp_state *st)
         response_revive_announced(self);
     else
         Py_SET_REFCNT((PyObject *)self, 1);
-    JP_LIVE_INC(JP_LIVE_RESPONSE);
     return self;
 }
 
@@ -1159,6 +1158,7 @@ jp_response_state_clear(jp_state *st)
     while (st->response_nfree > 0) {
         PyObject *op = st->response_free[--st->response_nfree];
         PyTypeObject *tp = Py_TYPE(op);
+        JP_LIVE_DEC(JP_LIVE_RESPONSE);
         PyObject_GC_Del(op);
         Py_DECREF(tp);
     }
@@ -1643,9 +1643,10 @@ response_release(response_object *self)
 }
 
 /* response_dealloc past its fast path: a response that is not lean, or traced, or a full free
- * list (or a cleared module: response_free_cap is 0 then). The clears may run arbitrary finalizers, but
- * none can reach this object (its refcount is 0), so the free list is only touched after them,
- * here, and in response_revive. */
+ * list (or a cleared module: response_free_cap is 0 then). The clears may run arbitrary
+ * finalizers, but none can reach this object (its refcount is 0), so the free list is only
+ * touched after them, here, and in response_revive. JP_LIVE_RESPONSE counts allocations, free-
+ * list entries included (module_live_counts subtracts those), so only a free changes it. */
 static RESPONSE_NOINLINE void
 response_dealloc_slow(response_object *self)
 {
@@ -1653,12 +1654,12 @@ response_dealloc_slow(response_object *self)
         Py_CLEAR(self->payload);
     else
         response_release(self);
-    JP_LIVE_DEC(JP_LIVE_RESPONSE);
     jp_state *st = self->st;
     if (!(self->bits & RESPONSE_TRACED) && st->response_nfree < st->response_free_cap) {
         st->response_free[st->response_nfree++] = (PyObject *)self; /* with its type reference */
         return;
     }
+    JP_LIVE_DEC(JP_LIVE_RESPONSE);
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -1679,7 +1680,6 @@ response_dealloc(PyObject *op)
     }
     PyObject *payload = self->payload;
     self->payload = NULL;
-    JP_LIVE_DEC(JP_LIVE_RESPONSE);
     st->response_free[st->response_nfree++] = op; /* with its type reference */
     Py_XDECREF(payload);
 }
