@@ -85,7 +85,8 @@ def ways(request):
     else:
         return request.Response(text="no TypeError for a foreign self")
     shapes = {(r.code, r.text, r.mime_type, r.headers) for r in made}
-    return request.Response(text="same" if shapes == {(200, "w", "text/plain", None)} else repr(shapes))
+    same = shapes == {(200, "w", "text/plain", None)}
+    return request.Response(text="same" if same else repr(shapes))
 
 
 def both(request):

@@ -237,7 +237,6 @@ response_put_u64(char *p, uint64_t v)
     return response_put(p, q, (size_t)(end - q));
 }
 
-
 /* Like response_put_u64, but the digits are written in place, which saves the variable-length
  * copy (a library call for a few bytes). Lengths below 10,000 (nearly every body of an API)
  * take one or two table lookups instead of a division per digit. */
@@ -273,7 +272,6 @@ response_put_digits(char *p, uint64_t v)
     } while (v);
     return end;
 }
-
 
 static inline char *
 response_put_status(char *p, int status)
@@ -317,7 +315,8 @@ static const char response_fast_suffix[] = "Server: japronto\r\n\r\n";
  * PY_SSIZE_T_MAX) or of inline_body, so adding this cannot overflow a size_t. */
 #define RESPONSE_FAST_ROOM                                                                         \
     (RESPONSE_FAST_PREFIX_SIZE + 20 + 2 + JP_DATE_LINE_LEN + sizeof(response_fast_suffix) - 1)
-_Static_assert(JP_DATE_LINE_LEN > 32 && JP_DATE_LINE_LEN <= 40, "the Date line is copied as 16 + 16 + 8");
+_Static_assert(JP_DATE_LINE_LEN > 32 && JP_DATE_LINE_LEN <= 40,
+               "the Date line is copied as 16 + 16 + 8");
 _Static_assert(RESPONSE_FAST_ROOM < SIZE_MAX - (size_t)PY_SSIZE_T_MAX,
                "RESPONSE_FAST_ROOM plus a body length must fit in a size_t");
 
@@ -1125,7 +1124,7 @@ response_init_head(response_object *self, unsigned bits)
  * PyObject_GC_New. Untracked: the caller tracks it only if it comes to hold user objects
  * (headers, cookies: the only possible cycles), so the common one costs the collector nothing.
  * Not subclassable, so the size is fixed and every free-list entry fits. */
-static response_object *
+static RESPONSE_INLINE response_object *
 response_alloc(jp_state *st)
 {
     if (st->response_nfree > 0) {
@@ -1162,10 +1161,11 @@ jp_response_state_clear(jp_state *st)
         PyObject_GC_Del(op);
         Py_DECREF(tp);
     }
-    PyObject *kwnames = st->response_text_kwnames;
-    st->response_text_kwnames = Py_None;
-    if (kwnames != NULL && kwnames != Py_None)
-        Py_DECREF(kwnames);
+    PyObject *kwnames[2] = {st->response_text_kwnames, st->response_json_kwnames};
+    st->response_text_kwnames = st->response_json_kwnames = Py_None;
+    for (int i = 0; i < 2; i++)
+        if (kwnames[i] != NULL && kwnames[i] != Py_None)
+            Py_DECREF(kwnames[i]);
 }
 
 int
@@ -1176,6 +1176,8 @@ jp_response_state_traverse(jp_state *st, visitproc visit, void *arg)
         Py_VISIT(st->response_type);
     if (st->response_text_kwnames != Py_None)
         Py_VISIT(st->response_text_kwnames);
+    if (st->response_json_kwnames != Py_None)
+        Py_VISIT(st->response_json_kwnames);
     return 0;
 }
 
@@ -1228,19 +1230,25 @@ response_build_text(jp_state *st, PyObject *text)
  * JP_JSON_ERROR (an exception is set) or JP_JSON_FALLBACK (json is not plain data; no
  * exception: the caller uses the general encoder). The scratch buffer is the module's: the
  * encoder runs no Python code, so nothing can re-enter it before its bytes are copied out. */
-static int
+static RESPONSE_INLINE int
 response_json_c(jp_state *st, PyObject *json, response_object *self)
 {
     jp_buffer *scratch = &st->json_scratch;
     scratch->len = 0;
-    int rc = jp_json_encode(json, scratch, jp_simd_default());
+    int rc = jp_json_encode(json, scratch, (jp_simd_level)st->json_simd);
     if (rc != JP_JSON_OK)
         return rc;
     /* OK means at least one byte was written, so data is not NULL. */
     size_t n = scratch->len;
     scratch->len = 0;
     if (n <= RESPONSE_INLINE_BODY) {
-        (void)jp_copy_small(self->inline_body, scratch->data, n);
+        /* Without a library call up to RESPONSE_FAST_BODY_MAX, as in the fast path. */
+        if (n <= 32)
+            (void)jp_copy_small(self->inline_body, scratch->data, n);
+        else if (n <= RESPONSE_FAST_BODY_MAX)
+            (void)response_copy_body(self->inline_body, scratch->data, n);
+        else
+            memcpy(self->inline_body, scratch->data, n);
         self->body = self->inline_body;
         self->body_len = n;
         return JP_JSON_OK;
@@ -1254,27 +1262,6 @@ response_json_c(jp_state *st, PyObject *json, response_object *self)
     self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
     Py_XSETREF(self->payload, encoded);
     return JP_JSON_OK;
-}
-
-/* Response(json=<plain data>): what response_build does for it when json.c takes the value;
- * NULL with no exception set when it does not (the caller then takes the general path). */
-static PyObject *
-response_build_json(jp_state *st, PyObject *json)
-{
-    response_object *self = response_alloc(st);
-    if (self == NULL)
-        return NULL;
-    self->fast = RESPONSE_CT_JSON;
-    self->kind = RESPONSE_KIND_JSON;
-    self->ctype = RESPONSE_CT_JSON;
-    self->bits |= RESPONSE_LEAN;
-    if (response_json_c(st, json, self) != JP_JSON_OK) {
-        /* Back to the free list; it holds nothing, so no code runs and the exception (if
-         * any) stays as it is. */
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
 }
 
 /* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
@@ -1527,6 +1514,33 @@ response_new_general(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyOb
     return response_build(st, values);
 }
 
+/* Response(json=value), args[0] being the value and kwnames ("json",): encoded by json.c into
+ * the response's own inline_body when it takes the value (see response_json_c), else by the
+ * general path, which also takes json=None (no body). What response_build does for it,
+ * without its general argument handling. */
+static RESPONSE_NOINLINE PyObject *
+response_new_json(jp_state *st, PyObject *const *args, PyObject *kwnames)
+{
+    if (args[0] == Py_None)
+        return response_new_general(st, args, 0, kwnames);
+    response_object *self = response_alloc(st);
+    if (self == NULL)
+        return NULL;
+    self->fast = RESPONSE_CT_JSON;
+    self->kind = RESPONSE_KIND_JSON;
+    self->ctype = RESPONSE_CT_JSON;
+    self->bits |= RESPONSE_LEAN;
+    int rc = response_json_c(st, args[0], self);
+    if (rc == JP_JSON_OK)
+        return (PyObject *)self;
+    /* Back to the free list; it holds nothing, so no code runs and the exception (if any)
+     * stays as it is. */
+    Py_DECREF(self);
+    if (rc == JP_JSON_ERROR)
+        return NULL;
+    return response_new_general(st, args, 0, kwnames); /* not plain data */
+}
+
 /* jp_response_new past its inlined case: Response(json=...), the text cases it leaves, and
  * every other call. */
 static RESPONSE_NOINLINE PyObject *
@@ -1543,10 +1557,13 @@ response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *
             }
             return response_build_text(st, value);
         }
-        if (key == st->str_json && value != Py_None) {
-            PyObject *r = response_build_json(st, value);
-            if (r != NULL || PyErr_Occurred())
-                return r;
+        if (key == st->str_json) {
+            if (st->response_json_kwnames == Py_None) {
+                /* As for text= above. */
+                Py_INCREF(kwnames);
+                st->response_json_kwnames = kwnames;
+            }
+            return response_new_json(st, args, kwnames);
         }
     } else if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0])) {
         return response_build_text(st, args[0]);
@@ -1556,16 +1573,16 @@ response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *
 
 /* jp_response_new, inlined into it and into request.Response's call: Response(text=<ASCII
  * str>) and Response(<ASCII str>) with a free-list entry to take, the hello-world call, is done
- * here; everything else is a tail call. This path calls nothing, so it saves no registers.
- * The keyword names of a call are a constant tuple of the caller's code object, shared by
- * every call site in its module, so text= is recognised by comparing the tuple with the one
- * of the first text= call (st->response_text_kwnames, Py_None before it: no call passes None);
- * any other tuple takes the general path, with the same result. */
+ * here; everything else is a tail call (Response(json=...) straight to response_new_json). This
+ * path calls nothing, so it saves no registers. The keyword names of a call are a constant tuple of
+ * the caller's code object, shared by every call site in its module, so text= is recognised by
+ * comparing the tuple with the one of the first text= call (st->response_text_kwnames, Py_None
+ * before it: no call passes None); any other tuple takes the general path, with the same result. */
 static RESPONSE_INLINE PyObject *
 response_new(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    int text_call = kwnames == st->response_text_kwnames ? nargs == 0
-                                                         : kwnames == NULL && nargs == 1;
+    int text_call =
+        kwnames == st->response_text_kwnames ? nargs == 0 : kwnames == NULL && nargs == 1;
     if (text_call && st->response_nfree > 0) {
         PyObject *text = args[0];
         if (PyUnicode_CheckExact(text) && PyUnicode_IS_COMPACT_ASCII(text)) {
@@ -1573,6 +1590,9 @@ response_new(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
             response_set_ascii_text(self, text, RESPONSE_LEAN);
             return (PyObject *)self;
         }
+    } else if (kwnames == st->response_json_kwnames && nargs == 0) {
+        /* The same for json= (st->response_json_kwnames), whose encoding calls anyway. */
+        return response_new_json(st, args, kwnames);
     }
     return response_new_rest(st, args, (size_t)nargs, kwnames);
 }
@@ -1840,8 +1860,7 @@ typedef struct response_method_object {
 /* A call of Request.Response whose self is not exactly a Request: an instance of an
  * application's subclass (see app.py: _request_class) is one too; anything else, TypeError. */
 static RESPONSE_NOINLINE PyObject *
-response_method_call_other(jp_state *st, PyObject *const *args, Py_ssize_t nargs,
-                           PyObject *kwnames)
+response_method_call_other(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     if (nargs >= 1 && st->request_type != NULL &&
         PyType_IsSubtype(Py_TYPE(args[0]), st->request_type))
@@ -1961,8 +1980,8 @@ static PyType_Spec response_method_spec = {
 int
 jp_response_add_method(PyObject *module, jp_state *st)
 {
-    PyTypeObject *type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &response_method_spec,
-                                                                   NULL);
+    PyTypeObject *type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &response_method_spec, NULL);
     if (type == NULL)
         return -1;
     type->tp_new = NULL; /* what DISALLOW_INSTANTIATION does on 3.10+ */
@@ -2189,7 +2208,8 @@ int
 jp_response_setup(PyObject *module, jp_state *st)
 {
     st->response_free_cap = JP_RESPONSE_FREELIST_MAX;
-    st->response_text_kwnames = Py_None;
+    st->json_simd = (int)jp_simd_default(); /* chosen before any setup (module_exec) */
+    st->response_text_kwnames = st->response_json_kwnames = Py_None;
     PyObject *type = PyType_FromModuleAndSpec(module, &response_spec, NULL);
     if (type == NULL)
         return -1;

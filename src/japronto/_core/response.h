@@ -41,7 +41,7 @@ int jp_response_add_method(PyObject *module, jp_state *st);
 void jp_response_state_clear(jp_state *st);
 
 /* Visits those references: one to st->response_type for each Response kept for reuse, and
- * st->response_text_kwnames (module_traverse calls it). */
+ * st->response_text_kwnames and response_json_kwnames (module_traverse calls it). */
 int jp_response_state_traverse(jp_state *st, visitproc visit, void *arg);
 
 /* Whether obj is a Response (exact type). Inline: the protocol asks twice per request. */

@@ -137,6 +137,7 @@ typedef struct jp_state {
      * so that such calls are recognised by one pointer compare; Py_None (not held) before
      * that and once cleared, never NULL after jp_response_setup. */
     PyObject *response_text_kwnames;
+    PyObject *response_json_kwnames; /* the same for json= */
 
     /* protocol.c: read blocks (PyMem, READBUF_INITIAL bytes) and output blocks (malloc,
      * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
@@ -145,6 +146,7 @@ typedef struct jp_state {
 
     /* response.c: where json.c writes a Response's JSON before it is copied into bytes. */
     jp_buffer json_scratch;
+    int json_simd; /* response.c: the jp_simd_level json.c scans strings with (the default) */
 
     /* request.c: the str of query names seen lately (exact, ASCII, hash computed), by a hash
      * of their bytes; see request_query_name. Strings hold no references: cleared by
