@@ -1,9 +1,11 @@
 /*
  * response.c - the Response type and HTTP/1.x response serialisation (layer 1).
  *
- * Owns: the Response heap type (held in jp_state.response_type), the default JSON encoder
- * (jp_state.json_dumps, chosen in jp_response_setup), and two immutable C tables: the reason
- * phrases and the preformatted status lines.
+ * Owns: the Response heap type (held in jp_state.response_type), its free list of dead
+ * Responses (jp_state.response_free; see response_revive), Request.Response (a method
+ * descriptor type of its own, put into Request's dict by jp_response_add_method), the default
+ * JSON encoder (jp_state.json_dumps, chosen in jp_response_setup), and two immutable C tables:
+ * the reason phrases and the preformatted status lines.
  *
  * A Response is validated and formatted completely when it is built, so that serialising it
  * later is plain memcpy that cannot run Python code and cannot fail except for memory:
