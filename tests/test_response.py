@@ -145,24 +145,47 @@ def fast_200(content_type, body):
     )
 
 
+def ser_after(response, before):
+    """What the serialiser appends to a buffer that already holds `before` (and the room its
+    growth gave it: 1,024 bytes at first, doubling): the fast path writes in place when the
+    room is there, else it grows the buffer first."""
+    raw = _core._serialize(response, before=before)
+    assert raw.startswith(before)
+    return norm(raw[len(before) :])
+
+
 def test_text_fast_path_bytes_at_every_small_length():
     # The 200-text fast path copies small bodies with fixed-size overlapping moves and writes
-    # the Content-Length digits in place: every size class and digit count, byte for byte.
+    # the Content-Length digits in place: every size class and digit count, byte for byte,
+    # into an empty buffer (grown first) and after 7 bytes of a 1,024-byte one (in place).
     lengths = [*range(0, 70), 99, 100, 101, 999, 1000, 1001, 4096, 9999, 10000, 65537, 100000]
     for n in lengths:
         for text in ("".join(chr(ord("a") + i % 26) for i in range(n)), "é" * (n // 2)):
             expected = fast_200(b"text/plain; charset=utf-8", text.encode())
             assert ser(Response(text=text)) == expected, n
+            assert ser_after(Response(text=text), b"x" * 7) == expected, n
+
+
+def test_fast_path_room_check():
+    # After `filled` bytes of a 1,024-byte buffer the fast path has room in place or not; on
+    # either side of that edge, and with bodies up to the longest it copies inline (64) and
+    # past it, the bytes are the same and nothing is written past the buffer (ASan build).
+    for n in (0, 13, 63, 64, 65, 200):
+        response = Response(text="t" * n)
+        expected = fast_200(b"text/plain; charset=utf-8", b"t" * n)
+        for filled in range(1024 - 300, 1025):
+            assert ser_after(response, b"-" * filled) == expected, (n, filled)
 
 
 def test_json_fast_path_bytes_and_the_general_path():
     # A 200 JSON answer on HTTP/1.1 keep-alive takes the same fast path with its own
     # Content-Type; anything else about it (a header of the user's, HTTP/1.0, HEAD, a status)
     # takes the general path, which must write what it always wrote.
-    for n in (0, 1, 7, 8, 15, 16, 31, 32, 33, 200):
+    for n in (0, 1, 7, 8, 15, 16, 31, 32, 33, 56, 57, 58, 200):
         value = {"k": "v" * n}
         expected = fast_200(b"application/json", json.dumps(value, separators=(",", ":")).encode())
         assert ser(Response(json=value)) == expected, n
+        assert ser_after(Response(json=value), b"x" * 3) == expected, n
     r = Response(json=[1])
     assert ser(r, version_minor=0, keep_alive=True) == (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
@@ -883,6 +906,198 @@ def test_no_reference_leaks():
     assert after == before
 
 
+def test_request_response_method_descriptor():
+    # Request.Response is response.c's own method descriptor (its call skips CPython's
+    # generic one); what introspection and a wrong call see is what a method's would be.
+    import inspect
+
+    m = _core.Request.Response
+    assert inspect.ismethoddescriptor(m)
+    assert (m.__name__, m.__qualname__, m.__objclass__) == (
+        "Response",
+        "Request.Response",
+        _core.Request,
+    )
+    assert repr(m) == "<method 'Response' of 'japronto._core.Request' objects>"
+    assert str(inspect.signature(m)).startswith("(self, /, text=None, code=None, body=None")
+    assert "Response" in m.__doc__
+    for bad in ((), (object(),), ("str",)):
+        with pytest.raises(TypeError, match="needs a japronto Request"):
+            m(*bad, text="x")
+    with pytest.raises(TypeError):
+        type(m)()
+
+    class Sub(_core.Request):  # what an application's request extensions make (app.py)
+        __slots__ = ()
+
+    assert Sub.Response is m
+
+
+def test_json_keyword_from_any_call_site():
+    # As for text= below: json= from other call sites, json=None, and a value json.c leaves
+    # to the general encoder, once the first json= call's keyword tuple is known.
+    sites = [eval(compile("lambda R, v: R(json=v)", f"<json site {i}>", "eval")) for i in range(3)]
+
+    class D(dict):
+        pass
+
+    for _ in range(3):
+        for site in sites:
+            for value in ({"a": [1, "é"]}, D(b=2), [None] * 40, "s"):
+                r = site(Response, value)
+                assert r.body == _stdlib_json(value) and r.code == 200
+                assert ser(r) == fast_200(b"application/json", _stdlib_json(value))
+            r = site(Response, None)
+            assert (r.body, r.mime_type) == (None, None)
+            with pytest.raises(ValueError, match="JSON has no"):
+                site(Response, float("nan"))
+    with pytest.raises(TypeError, match="multiple values for argument 'json'"):
+        Response(None, None, None, 1, json=2)
+
+
+def test_text_keyword_from_any_call_site():
+    # text= is recognised by the identity of the first text= call's keyword tuple (a code
+    # object's constant); calls from other modules (other tuples), and calls that pass text
+    # twice, must still be what they always were.
+    sites = [
+        eval(compile(f"lambda R: R(text='t{i}')", f"<site {i}>", "eval")) for i in range(3)
+    ]
+    for _ in range(3):
+        for i, site in enumerate(sites):
+            r = site(Response)
+            assert (r.text, r.code, r.mime_type) == (f"t{i}", 200, "text/plain")
+            assert ser(r) == fast_200(b"text/plain; charset=utf-8", f"t{i}".encode())
+    for call in (lambda: Response("a", text="b"), lambda: Response(None, text="b")):
+        with pytest.raises(TypeError, match="multiple values for argument 'text'"):
+            call()
+    assert Response(text=None).text is None  # text=None means absent
+    assert Response(text="x", code=201).code == 201
+
+
+# --- the free list of dead Responses ------------------------------------------------------
+
+
+def _kinds():
+    """A maker for each shape of Response the constructors build."""
+    cookies = http.cookies.SimpleCookie()
+    cookies["a"] = "1"
+    big = {"k": "v" * 400}  # JSON past the inline body: a bytes payload
+
+    class Opaque(dict):  # json.c leaves a dict subclass to the general encoder
+        pass
+
+    return {
+        "text": lambda: Response(text="Hello, World!"),
+        "positional": lambda: Response("Hello, World!"),
+        "text not ascii": lambda: Response(text="h\u00e9llo \u4e2d"),
+        "text latin-1": lambda: Response(text="h\u00e9llo", encoding="latin-1"),
+        "text 404": lambda: Response(text="nope", code=404),
+        "json": lambda: Response(json={"message": "Hello, World!"}),
+        "json big": lambda: Response(json=big),
+        "json general": lambda: Response(json=Opaque(a=1)),
+        "body": lambda: Response(body=b"\x00\x01"),
+        "body bytearray": lambda: Response(body=bytearray(b"ba")),
+        "mime": lambda: Response(text="<p>", mime_type="text/html"),
+        "headers": lambda: Response(text="h", headers={"X-A": "1", "Connection": "close"}),
+        "cookies": lambda: Response(cookies=cookies),
+        "no body": lambda: Response(),
+        "204": lambda: Response(code=204),
+    }
+
+
+def _shape(r):
+    """Everything a Response shows: its bytes in every connection context and its attributes."""
+    contexts = [{}, {"head": True}, {"version_minor": 0}, {"keep_alive": False}]
+    attrs = ("code", "body", "text", "mime_type", "encoding", "headers", "cookies")
+    return (
+        [ser(r, **kw) for kw in contexts],
+        [getattr(r, a) for a in attrs],
+        gc.is_tracked(r),
+        repr(r),
+    )
+
+
+def test_free_list_reuse_after_every_kind():
+    # A dead Response is kept and the next one takes it back (last in, first out): every kind
+    # of response made from the memory every kind left must be what a fresh one is.
+    hold = [Response(text="x") for _ in range(80)]  # empties the free list
+    kinds = _kinds()
+    fresh = {name: _shape(make()) for name, make in kinds.items()}
+    for dead_name, make_dead in kinds.items():
+        for name, make in kinds.items():
+            dead = make_dead()
+            address = id(dead)
+            del dead
+            r = make()
+            assert id(r) == address, (dead_name, name)  # the entry was taken back
+            assert _shape(r) == fresh[name], (dead_name, name)
+            del r
+    del hold
+
+
+def test_live_count_leaves_out_the_responses_kept_for_reuse():
+    # _live_counts() counts live Responses; dead ones kept for reuse (up to the list's size,
+    # the rest freed) are not alive, whatever kind they were.
+    kinds = list(_kinds().values())
+    base = _core._live_counts()["responses"]
+    for n in (1, 10, 64, 65, 200):
+        made = [kinds[i % len(kinds)]() for i in range(n)]
+        assert _core._live_counts()["responses"] == base + n
+        del made
+        assert _core._live_counts()["responses"] == base
+
+
+def test_free_list_entries_keep_their_type_for_the_collector():
+    # Each kept Response holds a reference to its type, which the module reports to the
+    # collector (module_traverse): one more referent per entry.
+    hold = [Response(text="x") for _ in range(80)]  # empties the free list
+    base = gc.get_referents(_core).count(Response)
+    dead = [Response(text="x") for _ in range(5)]
+    del dead
+    assert gc.get_referents(_core).count(Response) == base + 5
+    taken = Response(text="y")
+    assert gc.get_referents(_core).count(Response) == base + 4
+    del taken, hold
+
+
+def test_tracemalloc_sees_where_each_response_was_made():
+    # A response allocated while tracemalloc traces is never kept for reuse, so no response
+    # can carry the traceback of an earlier one; one taken from the free list was allocated
+    # untraced and has no trace (as CPython's own free lists behave).
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already tracing")
+
+    def make_a():
+        return [Response(text="a") for _ in range(100)]
+
+    def make_b():
+        return [Response(text="b") for _ in range(100)]
+
+    def where(r):
+        tb = tracemalloc.get_object_traceback(r)
+        return None if tb is None else tb[0].lineno
+
+    line_a = make_a.__code__.co_firstlineno + 1
+    line_b = make_b.__code__.co_firstlineno + 1
+    tracemalloc.start()
+    try:
+        a = make_a()  # more than the free list holds: some are new, traced allocations
+        assert {where(r) for r in a} <= {None, line_a}
+        assert line_a in {where(r) for r in a}
+        del a
+        b = make_b()
+        assert {where(r) for r in b} <= {None, line_b}
+        assert line_b in {where(r) for r in b}
+        del b
+    finally:
+        tracemalloc.stop()
+    c = make_a()
+    assert {where(r) for r in c} == {None}
+    assert all(ser(r) == fast_200(b"text/plain; charset=utf-8", b"a") for r in c)
+
+
 def test_text_only_fast_path_builds_what_the_general_path_builds():
     class Str(str):
         pass
@@ -1049,7 +1264,7 @@ def test_json_cases_shared_with_the_server_tests():
 def test_json_bodies_around_the_inline_size():
     # JSON from json.c of up to 256 bytes is kept inside the Response, longer in a bytes
     # object: both sides of the boundary, through the fast and the general constructor.
-    for size in (1, 2, 27, 254, 255, 256, 257, 258, 1000, 70000):
+    for size in (*range(1, 70), 254, 255, 256, 257, 258, 1000, 70000):
         value = "x" * (size - 2) if size >= 2 else 7
         expected = _stdlib_json(value)
         assert len(expected) == size

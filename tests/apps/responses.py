@@ -9,6 +9,9 @@
 /cookies      two Set-Cookie headers from a SimpleCookie
 /close        a response carrying Connection: close
 /twice        calls request.Response twice; "distinct" if they are two objects
+/ways         request.Response reached every way a method is (bound, through the class,
+              through __get__, positionally); "same" if each gives the response text= gives,
+              with a TypeError for a self that is not a Request
 /both         "TypeError" if Response(text=..., body=...) raises TypeError
 /crlf         "ValueError" if a header value with CR LF raises ValueError
 /header-list  headers as a list of pairs, a name repeated: X-Rep: a, X-Rep: b, X-Last: z
@@ -68,6 +71,27 @@ def twice(request):
     return request.Response(text="distinct" if a is not b else "same")
 
 
+def ways(request):
+    Request = type(request)
+    made = [
+        request.Response(text="w"),
+        request.Response("w"),
+        Request.Response(request, text="w"),
+        Request.Response.__get__(request, Request)(text="w"),
+    ]
+    bound = request.Response
+    made.append(bound(text="w"))
+    try:
+        Request.Response(object(), text="w")
+    except TypeError:
+        pass
+    else:
+        return request.Response(text="no TypeError for a foreign self")
+    shapes = {(r.code, r.text, r.mime_type, r.headers) for r in made}
+    same = shapes == {(200, "w", "text/plain", None)}
+    return request.Response(text="same" if same else repr(shapes))
+
+
 def both(request):
     try:
         request.Response(text="x", body=b"y")
@@ -114,6 +138,7 @@ r.add_route("/mime", mime)
 r.add_route("/cookies", cookies)
 r.add_route("/close", close)
 r.add_route("/twice", twice)
+r.add_route("/ways", ways)
 r.add_route("/both", both)
 r.add_route("/crlf", crlf)
 r.add_route("/header-list", header_list)

@@ -152,6 +152,12 @@ def test_response_constructor_rules(responses_app):
     assert not crlf.has_header("X-Evil")
 
 
+def test_request_response_every_way_it_is_reached(responses_app):
+    with responses_app.conn() as c:
+        c.send(build_request("GET", "/ways"))
+        assert c.response().body == b"same"
+
+
 def test_big_body_and_head_of_it(responses_app):
     big = b"0123456789abcdef" * 65536
     with responses_app.conn() as c:

@@ -17,7 +17,8 @@ typedef enum {
     JP_LIVE_PROTOCOL, /* connection protocols (one per accepted connection) */
     JP_LIVE_READBUF,  /* their read buffers */
     JP_LIVE_REQUEST,  /* Request objects, including a connection's spare recycled one */
-    JP_LIVE_RESPONSE, /* Response objects */
+    JP_LIVE_RESPONSE, /* Response objects: allocated and not freed, so counting the dead ones
+                         a module keeps for reuse, which _live_counts subtracts (its own) */
     JP_LIVE_COUNT
 } jp_live_kind;
 

@@ -45,17 +45,22 @@ module_simd_path(PyObject *module, PyObject *Py_UNUSED(ignored))
 PyDoc_STRVAR(module_live_counts_doc,
              "_live_counts()\n--\n\n"
              "For leak tests: a dict of how many native objects of each kind are alive now\n"
-             "(protocols, read_buffers, requests, responses), process-wide (see live.h).");
+             "(protocols, read_buffers, requests, responses), process-wide (see live.h).\n"
+             "Responses a module keeps for reuse are dead, not counted.");
 
 static PyObject *
 module_live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
-    (void)module;
     PyObject *d = PyDict_New();
     if (d == NULL)
         return NULL;
     for (int i = 0; i < JP_LIVE_COUNT; i++) {
-        PyObject *n = PyLong_FromLong(jp_live[i]);
+        long count = jp_live[i];
+        /* A dead Response kept for reuse is allocated but not alive (see live.h); those of
+         * another instance of the module (a subinterpreter's) still count. */
+        if (i == JP_LIVE_RESPONSE)
+            count -= module_get_state(module)->response_nfree;
+        PyObject *n = PyLong_FromLong(count);
         if (n == NULL || PyDict_SetItemString(d, jp_live_names[i], n) < 0) {
             Py_XDECREF(n);
             Py_DECREF(d);
@@ -143,7 +148,8 @@ module_exec(PyObject *module)
             return -1;
     }
     if (jp_response_setup(module, st) < 0 || jp_router_setup(module, st) < 0 ||
-        jp_request_setup(module, st) < 0 || jp_protocol_setup(module, st) < 0)
+        jp_request_setup(module, st) < 0 || jp_response_add_method(module, st) < 0 ||
+        jp_protocol_setup(module, st) < 0)
         return -1;
     return module_add_limits(module);
 }
@@ -155,6 +161,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->protocol_type);
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
+    int err = jp_response_state_traverse(st, visit, arg);
+    if (err)
+        return err;
     Py_VISIT(st->matcher_type);
     Py_VISIT(st->readbuf_type);
     Py_VISIT(st->json_dumps);
@@ -169,7 +178,7 @@ static int
 module_clear(PyObject *module)
 {
     jp_state *st = module_get_state(module);
-    jp_response_freelist_clear(st);
+    jp_response_state_clear(st);
     jp_protocol_pools_clear(st);
     jp_buffer_free(&st->json_scratch);
     for (int i = 0; i < JP_QUERY_NAMES; i++)

@@ -1,9 +1,11 @@
 /*
  * response.c - the Response type and HTTP/1.x response serialisation (layer 1).
  *
- * Owns: the Response heap type (held in jp_state.response_type), the default JSON encoder
- * (jp_state.json_dumps, chosen in jp_response_setup), and two immutable C tables: the reason
- * phrases and the preformatted status lines.
+ * Owns: the Response heap type (held in jp_state.response_type), its free list of dead
+ * Responses (jp_state.response_free; see response_revive), Request.Response (a method
+ * descriptor type of its own, put into Request's dict by jp_response_add_method), the default
+ * JSON encoder (jp_state.json_dumps, chosen in jp_response_setup), and two immutable C tables:
+ * the reason phrases and the preformatted status lines.
  *
  * A Response is validated and formatted completely when it is built, so that serialising it
  * later is plain memcpy that cannot run Python code and cannot fail except for memory:
@@ -35,7 +37,9 @@
 #include "json.h"
 #include "live.h"
 
+#include <stddef.h>
 #include <stdint.h>
+#include <structmember.h>
 #include <time.h>
 
 /* For the few places where the split between a hot inlined path and its cold rest matters. */
@@ -235,7 +239,6 @@ response_put_u64(char *p, uint64_t v)
     return response_put(p, q, (size_t)(end - q));
 }
 
-
 /* Like response_put_u64, but the digits are written in place, which saves the variable-length
  * copy (a library call for a few bytes). Lengths below 10,000 (nearly every body of an API)
  * take one or two table lookups instead of a division per digit. */
@@ -272,7 +275,6 @@ response_put_digits(char *p, uint64_t v)
     return end;
 }
 
-
 static inline char *
 response_put_status(char *p, int status)
 {
@@ -287,73 +289,122 @@ response_put_status(char *p, int status)
 
 /* The heads of the responses nearly every hello-world and most APIs send: 200, UTF-8 text or
  * JSON, no header of the user's, HTTP/1.1 keep-alive, not HEAD; up to the Content-Length
- * digits. Each array is padded with zeros to RESPONSE_FAST_PREFIX_SIZE so that it can be copied
- * with five 16-byte moves whatever its length (see response_write_fast). */
+ * digits. Indexed by the Content-Type (RESPONSE_CT_TEXT_UTF8 or RESPONSE_CT_JSON), each padded
+ * with zeros to RESPONSE_FAST_PREFIX_SIZE so that it can be copied with five 16-byte moves
+ * whatever its length (see response_write_fast). */
 #define RESPONSE_FAST_PREFIX_SIZE 80
 #define RESPONSE_TEXT_PREFIX                                                                       \
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
 #define RESPONSE_JSON_PREFIX "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-static const char response_text_prefix[RESPONSE_FAST_PREFIX_SIZE] = RESPONSE_TEXT_PREFIX;
-static const char response_json_prefix[RESPONSE_FAST_PREFIX_SIZE] = RESPONSE_JSON_PREFIX;
+typedef struct response_fast_prefix {
+    char bytes[RESPONSE_FAST_PREFIX_SIZE];
+    size_t len;
+    char pad[40]; /* 128 bytes an entry: the index is one shift */
+} response_fast_prefix;
+static const response_fast_prefix response_fast_prefixes[] = {
+    [RESPONSE_CT_TEXT_UTF8] = {RESPONSE_TEXT_PREFIX, sizeof(RESPONSE_TEXT_PREFIX) - 1},
+    [RESPONSE_CT_JSON] = {RESPONSE_JSON_PREFIX, sizeof(RESPONSE_JSON_PREFIX) - 1},
+};
 _Static_assert(sizeof(RESPONSE_TEXT_PREFIX) <= RESPONSE_FAST_PREFIX_SIZE &&
                    sizeof(RESPONSE_JSON_PREFIX) <= RESPONSE_FAST_PREFIX_SIZE &&
                    sizeof(RESPONSE_JSON_PREFIX) - 1 >= RESPONSE_FAST_PREFIX_SIZE - 16,
                "the fast prefixes must fit five 16-byte moves and fill more than four");
 
-/* Whether a response's own fields allow the fast path: 200 (checked by the caller), a default
- * UTF-8 text or JSON Content-Type, no header lines of the user's, nothing the user's headers
- * change in ours. */
-static inline int
-response_fast_ctype(int ctype, size_t fields_len, unsigned flags)
+static const char response_fast_suffix[] = "Server: japronto\r\n\r\n";
+
+/* What the fast path writes at most besides the body: the prefix as copied, 20 digits and
+ * CRLF, the Date line and the suffix. A body's length is that of a Python object (at most
+ * PY_SSIZE_T_MAX) or of inline_body, so adding this cannot overflow a size_t. */
+#define RESPONSE_FAST_ROOM                                                                         \
+    (RESPONSE_FAST_PREFIX_SIZE + 20 + 2 + JP_DATE_LINE_LEN + sizeof(response_fast_suffix) - 1)
+_Static_assert(JP_DATE_LINE_LEN > 32 && JP_DATE_LINE_LEN <= 40,
+               "the Date line is copied as 16 + 16 + 8");
+_Static_assert(RESPONSE_FAST_ROOM < SIZE_MAX - (size_t)PY_SSIZE_T_MAX,
+               "RESPONSE_FAST_ROOM plus a body length must fit in a size_t");
+
+/* The fast path's choice for a response with these fields: its Content-Type
+ * (RESPONSE_CT_TEXT_UTF8 or RESPONSE_CT_JSON) for a 200 with a default UTF-8 text or JSON
+ * Content-Type, no header line of the user's and nothing the user's headers change in ours;
+ * else 0. A Response is immutable once built, so this is computed once, into its `fast`. */
+static inline uint8_t
+response_fast_kind(int status, int ctype, size_t fields_len, unsigned flags)
 {
-    return (ctype == RESPONSE_CT_TEXT_UTF8 || ctype == RESPONSE_CT_JSON) && fields_len == 0 &&
-           flags == 0;
+    if (status == 200 && (ctype == RESPONSE_CT_TEXT_UTF8 || ctype == RESPONSE_CT_JSON) &&
+        fields_len == 0 && flags == 0)
+        return (uint8_t)ctype;
+    return 0;
 }
 
 /* Whether the connection allows it: HTTP/1.1 keep-alive (no Connection header to write), not
- * HEAD (the body goes out), and a Date line to send. */
+ * HEAD (the body goes out), and a Date line to send. The first two are one 16-bit compare, so
+ * a keep_alive other than 1 takes the general path, which writes the same bytes. */
 static inline int
 response_fast_ctx(const jp_response_ctx *ctx, const jp_date_cache *date)
 {
-    return ctx->version_minor == 1 && ctx->keep_alive && !ctx->head && date != NULL &&
-           date->line[0] == 'D';
+    static const uint8_t want[2] = {1, 1}; /* version_minor 1, keep_alive 1 */
+    uint16_t got, expect;
+    memcpy(&got, ctx, 2);
+    memcpy(&expect, want, 2);
+    return got == expect && !ctx->head && date->line[0] == 'D';
 }
 
-/* Writes a response that passed the two checks above: exactly the bytes of the general path
- * of response_write (tests/test_response.py compares them), but every piece except the digits
- * and the body has a fixed size, so the copies are inlined moves instead of libc calls. The
- * prefix is copied as 80 bytes and the cursor moved by its real length; the bytes after it
- * are overwritten by the digits and the rest, and all of them lie within the reservation. */
-static RESPONSE_INLINE int
-response_write_fast(jp_buffer *out, int ctype, const char *body, size_t body_len,
+/* The longest body the fast path copies; a longer one takes response_serialize_slow, where
+ * the copy is a memcpy call (which the fast path avoids so that it calls nothing and saves no
+ * registers). */
+#define RESPONSE_FAST_BODY_MAX 64
+
+/* Copies n <= RESPONSE_FAST_BODY_MAX bytes from src to dst and returns dst + n: jp_copy_small's
+ * overlapping loads and stores, with one more width for 33 to 64 bytes. */
+static inline char *
+response_copy_body(char *dst, const char *src, size_t n)
+{
+    if (n > 32) {
+        char a[16], b[16], c[16], d[16];
+        memcpy(a, src, 16);
+        memcpy(b, src + 16, 16);
+        memcpy(c, src + n - 32, 16);
+        memcpy(d, src + n - 16, 16);
+        memcpy(dst, a, 16);
+        memcpy(dst + 16, b, 16);
+        memcpy(dst + n - 32, c, 16);
+        memcpy(dst + n - 16, d, 16);
+        return dst + n;
+    }
+    return jp_copy_small(dst, src, n);
+}
+
+/* Writes a response that passed the two checks above into room already reserved
+ * (RESPONSE_FAST_ROOM + body_len): exactly the bytes of the general path of response_write
+ * (tests/test_response.py compares them), but every piece except the digits and the body has
+ * a fixed size, so the copies are inlined moves instead of libc calls. The prefix is copied
+ * as 80 bytes and the cursor moved by its real length; the bytes after it are overwritten by
+ * the digits and the rest, and all of them lie within the reservation. */
+static RESPONSE_INLINE void
+response_write_fast(jp_buffer *out, int fast, const char *body, size_t body_len,
                     const jp_date_cache *date)
 {
-    static const char suffix[] = "Server: japronto\r\n\r\n";
-    if (body_len > SIZE_MAX - 256)
-        return -1;
-    if (jp_buffer_reserve(out, RESPONSE_FAST_PREFIX_SIZE + 20 + 2 + JP_DATE_LINE_LEN +
-                                   sizeof(suffix) + body_len) < 0)
-        return -1;
     char *p = out->data + out->len;
-    int text = ctype == RESPONSE_CT_TEXT_UTF8;
-    const char *prefix = text ? response_text_prefix : response_json_prefix;
-    size_t prefix_len = text ? sizeof(RESPONSE_TEXT_PREFIX) - 1 : sizeof(RESPONSE_JSON_PREFIX) - 1;
+    const response_fast_prefix *prefix = &response_fast_prefixes[fast];
+    size_t prefix_len = prefix->len;
     /* Five explicit moves: for a constant copy of this size GCC would emit `rep movsb`,
      * whose start-up costs more than the copy. */
-    memcpy(p, prefix, 16);
-    memcpy(p + 16, prefix + 16, 16);
-    memcpy(p + 32, prefix + 32, 16);
-    memcpy(p + 48, prefix + 48, 16);
-    memcpy(p + 64, prefix + 64, 16);
+    memcpy(p, prefix->bytes, 16);
+    memcpy(p + 16, prefix->bytes + 16, 16);
+    memcpy(p + 32, prefix->bytes + 32, 16);
+    memcpy(p + 48, prefix->bytes + 48, 16);
+    memcpy(p + 64, prefix->bytes + 64, 16);
     p += prefix_len;
     p = response_put_digits(p, (uint64_t)body_len);
     p = RESPONSE_PUT_LIT(p, "\r\n");
-    memcpy(p, date->line, JP_DATE_LINE_LEN);
+    /* 37 bytes as 16 + 16 + the last 8 (overlapping), for the same reason as above. */
+    memcpy(p, date->line, 16);
+    memcpy(p + 16, date->line + 16, 16);
+    memcpy(p + JP_DATE_LINE_LEN - 8, date->line + JP_DATE_LINE_LEN - 8, 8);
     p += JP_DATE_LINE_LEN;
-    p = RESPONSE_PUT_LIT(p, suffix);
-    p = jp_copy_small(p, body, body_len);
+    p = RESPONSE_PUT_LIT(p, response_fast_suffix);
+    p = body_len <= RESPONSE_FAST_BODY_MAX ? response_copy_body(p, body, body_len)
+                                           : response_put(p, body, body_len);
     out->len = (size_t)(p - out->data);
-    return 0;
 }
 
 /* The one serialiser. Everything variable is already formatted: the status line comes from
@@ -366,9 +417,14 @@ response_write(jp_buffer *out, int status, int ctype, const char *fields, size_t
                size_t ctype_len, const char *body, size_t body_len, unsigned flags,
                const jp_response_ctx *ctx, const jp_date_cache *date, int *closes)
 {
-    if (status == 200 && response_fast_ctype(ctype, fields_len, flags) &&
-        response_fast_ctx(ctx, date))
-        return response_write_fast(out, ctype, body, body_len, date);
+    int fast = response_fast_kind(status, ctype, fields_len, flags);
+    if (fast && date != NULL && response_fast_ctx(ctx, date)) {
+        if (body_len > SIZE_MAX - RESPONSE_FAST_ROOM ||
+            jp_buffer_reserve(out, RESPONSE_FAST_ROOM + body_len) < 0)
+            return -1;
+        response_write_fast(out, fast, body, body_len, date);
+        return 0;
+    }
 
     /* RFC 9110 sections 15.2, 15.3.5, 15.4.5: 1xx, 204 and 304 have no content, and a
      * Content-Length on them would be a lie (1xx, 204) or about another representation
@@ -464,6 +520,17 @@ enum {
     RESPONSE_KIND_BODY,
 };
 
+enum {
+    /* Tracked by the collector: set exactly when headers or cookies were given. */
+    RESPONSE_TRACKED = 1u << 0,
+    /* Built by a fast path: holds no object but payload (an exact str or bytes, or none),
+     * untracked, fields empty. */
+    RESPONSE_LEAN = 1u << 1,
+    /* Its memory was allocated while tracemalloc was tracing, so tracemalloc may hold a trace
+     * of the block: not kept for reuse (see response_revive). */
+    RESPONSE_TRACED = 1u << 2,
+};
+
 /* JSON bodies up to this many bytes are kept inside the Response; the object stays within
  * pymalloc's small-object limit (512 bytes). */
 #define RESPONSE_INLINE_BODY 256
@@ -473,11 +540,13 @@ enum {
 typedef struct response_object {
     PyObject_HEAD
     jp_state *st; /* the module state of its type: dealloc returns it to st's free list */
-    int code;
+    uint16_t code;    /* 100 to 599 */
+    uint8_t fast;     /* what response_fast_kind gives once it is built (see there) */
     uint8_t kind;     /* RESPONSE_KIND_* */
     uint8_t ctype;    /* RESPONSE_CT_* */
     uint8_t flags;    /* RESPONSE_USER_* */
-    uint8_t tracked;  /* by the collector: set exactly when headers or cookies were given */
+    uint8_t bits;     /* RESPONSE_TRACKED, RESPONSE_LEAN, RESPONSE_TRACED */
+    uint8_t spare;
     const char *body; /* into payload or inline_body; NULL when kind is NONE */
     size_t body_len;
     PyObject *payload;   /* owns the body: bytes, or str (its UTF-8 form); NULL if no body
@@ -506,11 +575,12 @@ response_ref(PyObject *obj)
     return obj;
 }
 
-/* jp_response_serialize past its fast path; out of line so that the fast path does not pay
- * for the general one's registers and twelve arguments. */
+/* jp_response_serialize when its fast path did not write: a response the fast path cannot
+ * write, or one it can but for which the buffer must grow first. Out of line so that the fast
+ * path is a leaf that saves no registers and passes no twelve arguments. */
 static RESPONSE_NOINLINE int
-response_serialize_general(response_object *r, jp_buffer *out, const jp_response_ctx *ctx,
-                           const jp_date_cache *date, int *closes)
+response_serialize_slow(const response_object *r, jp_buffer *out, const jp_response_ctx *ctx,
+                        const jp_date_cache *date, int *closes)
 {
     if (response_write(out, r->code, r->ctype, r->fields.data, r->fields.len, r->ctype_len, r->body,
                        r->body_len, r->flags, ctx, date, closes) < 0) {
@@ -524,18 +594,17 @@ int
 jp_response_serialize(PyObject *response, jp_buffer *out, const jp_response_ctx *ctx,
                       const jp_date_cache *date, int *closes)
 {
-    response_object *r = (response_object *)response;
-    /* The fast path is tried here first, which spares the common response the general
-     * serialiser's twelve arguments. */
-    if (r->code == 200 && response_fast_ctype(r->ctype, r->fields.len, r->flags) &&
-        response_fast_ctx(ctx, date)) {
-        if (response_write_fast(out, r->ctype, r->body, r->body_len, date) < 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
+    const response_object *r = (const response_object *)response;
+    /* r->fast already says everything the response itself decides (see response_fast_kind),
+     * so the common response costs the connection's checks and one room check, for the
+     * longest body it may have: a constant, so that nothing more stays in a register. */
+    size_t body_len = r->body_len;
+    if (r->fast && response_fast_ctx(ctx, date) && body_len <= RESPONSE_FAST_BODY_MAX &&
+        out->cap - out->len >= RESPONSE_FAST_ROOM + RESPONSE_FAST_BODY_MAX) {
+        response_write_fast(out, r->fast, r->body, body_len, date);
         return 0;
     }
-    return response_serialize_general(r, out, ctx, date, closes);
+    return response_serialize_slow(r, out, ctx, date, closes);
 }
 
 /* --- validation helpers ------------------------------------------------------------------- */
@@ -989,67 +1058,169 @@ static const char *const response_arg_names[RESPONSE_NARGS] = {
     "text", "code", "body", "json", "mime_type", "encoding", "headers", "cookies",
 };
 
-/* A new, empty 200 response, taken from the module's free list when it has one (see
- * jp_state.response_free), else from PyObject_GC_New. Neither zeroes nor tracks, so every field
- * is set here, and the caller tracks it only if it comes to hold user objects (headers,
- * cookies: the only possible cycles), so the common one costs the collector nothing. Not
- * subclassable, so the size is fixed and every free-list entry fits. */
-static RESPONSE_INLINE response_object *
-response_alloc(jp_state *st)
+/* The free list (jp_state.response_free). An entry is a dead Response of this module: refcount
+ * 0, untracked, `st` set to the state whose list holds it, and clean: every object member NULL,
+ * `fields` empty, `ctype_len` 0 (response_dealloc leaves it so). It keeps the reference to its
+ * type that it had alive, which the module reports in its traverse
+ * (jp_response_state_traverse), so taking it back skips PyObject_Init's type store and
+ * reference, and dealloc skips the matching Py_DECREF. The other members (the status word,
+ * body, body_len, inline_body) are whatever they were.
+ *
+ * Taking an entry back sets its refcount to 1 where CPython's own free lists call
+ * PyObject_Init (through _Py_NewReference); what else that call does is kept exact:
+ *   - tracemalloc gives a traced block the traceback of its new owner. A block has a trace only
+ *     if it was allocated while tracemalloc was tracing (start() traces no existing block and
+ *     stop() forgets every trace), so a response allocated then is marked RESPONSE_TRACED and
+ *     never kept (response_dealloc_slow frees it): an entry has no trace, now or later.
+ *   - a reference tracer (3.13+, PyRefTracer_SetTracer) is told of each creation there, and
+ *     of each destruction in the deallocation that every Response goes through; while one is
+ *     set, an entry is taken back with PyObject_Init itself (response_revive_announced).
+ *   - a debug build counts references (Py_REF_DEBUG) or lists live objects (Py_TRACE_REFS):
+ *     there, likewise, always PyObject_Init. */
+#if defined(Py_REF_DEBUG) || defined(Py_TRACE_REFS)
+#define RESPONSE_REVIVE_ANNOUNCED() 1
+#elif PY_VERSION_HEX >= 0x030D0000
+#define RESPONSE_REVIVE_ANNOUNCED() (PyRefTracer_GetTracer(NULL) != NULL)
+#else
+#define RESPONSE_REVIVE_ANNOUNCED() 0
+#endif
+
+/* An entry taken back with PyObject_Init, which takes a reference to the type: the entry's
+ * own is dropped first (the module's keeps the type alive). */
+static RESPONSE_NOINLINE void
+response_revive_announced(response_object *self)
 {
-    response_object *self;
-    if (st->response_nfree > 0) {
-        self = (response_object *)st->response_free[--st->response_nfree];
-        /* Sets the type (taking a reference: it is a heap type) and the refcount of 1, as
-         * PyObject_GC_New would; the GC header is still that of an untracked object. */
-        (void)PyObject_Init((PyObject *)self, st->response_type);
-    } else {
-        self = PyObject_GC_New(response_object, st->response_type);
-        if (self == NULL)
-            return NULL;
-    }
-    JP_LIVE_INC(JP_LIVE_RESPONSE);
-    self->st = st;
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_DECREF(tp);
+    (void)PyObject_Init((PyObject *)self, tp);
+}
+
+/* Takes the last free-list entry (there must be one) and makes it alive with one reference. */
+static RESPONSE_INLINE response_object *
+response_revive(jp_state *st)
+{
+    response_object *self = (response_object *)st->response_free[--st->response_nfree];
+    if (RESPONSE_REVIVE_ANNOUNCED())
+        response_revive_announced(self);
+    else
+        Py_SET_REFCNT((PyObject *)self, 1);
+    return self;
+}
+
+/* Sets the members a free-list entry leaves undefined, for a 200 response with no body. */
+static RESPONSE_INLINE void
+response_init_head(response_object *self, unsigned bits)
+{
     self->code = 200;
+    self->fast = 0;
     self->kind = RESPONSE_KIND_NONE;
     self->ctype = RESPONSE_CT_NONE;
     self->flags = 0;
-    self->tracked = 0;
+    self->bits = (uint8_t)bits;
+    self->spare = 0;
     self->body = NULL;
     self->body_len = 0;
+}
+
+/* A new, empty 200 response, from the free list when it has an entry, else from
+ * PyObject_GC_New. Untracked: the caller tracks it only if it comes to hold user objects
+ * (headers, cookies: the only possible cycles), so the common one costs the collector nothing.
+ * Not subclassable, so the size is fixed and every free-list entry fits. */
+static RESPONSE_INLINE response_object *
+response_alloc(jp_state *st)
+{
+    if (st->response_nfree > 0) {
+        response_object *self = response_revive(st);
+        response_init_head(self, 0);
+        return self;
+    }
+    /* Neither zeroes nor tracks: the members a free-list entry has clean are set here. */
+    response_object *self = PyObject_GC_New(response_object, st->response_type);
+    if (self == NULL)
+        return NULL;
+    JP_LIVE_INC(JP_LIVE_RESPONSE);
+    self->st = st;
     self->payload = self->text = self->mime_type = self->encoding = NULL;
     self->headers = self->cookies = NULL;
     self->ctype_len = 0;
     self->fields = (jp_buffer)JP_BUFFER_INIT;
+    /* Whether tracemalloc traces now (-2: it does not), asked after the allocation: the
+     * collection PyObject_GC_New may run could have started or stopped it, but only before
+     * this answer, and a block allocated untraced never gets a trace. Untracking address 0,
+     * which no block has, changes nothing. */
+    response_init_head(self, PyTraceMalloc_Untrack(0, 0) == -2 ? 0 : RESPONSE_TRACED);
     return self;
 }
 
 void
-jp_response_freelist_clear(jp_state *st)
+jp_response_state_clear(jp_state *st)
 {
-    st->response_free_closed = 1;
-    while (st->response_nfree > 0)
-        PyObject_GC_Del(st->response_free[--st->response_nfree]);
+    st->response_free_cap = 0;
+    while (st->response_nfree > 0) {
+        PyObject *op = st->response_free[--st->response_nfree];
+        PyTypeObject *tp = Py_TYPE(op);
+        JP_LIVE_DEC(JP_LIVE_RESPONSE);
+        PyObject_GC_Del(op);
+        Py_DECREF(tp);
+    }
+    PyObject *kwnames[2] = {st->response_text_kwnames, st->response_json_kwnames};
+    st->response_text_kwnames = st->response_json_kwnames = Py_None;
+    for (int i = 0; i < 2; i++)
+        if (kwnames[i] != NULL && kwnames[i] != Py_None)
+            Py_DECREF(kwnames[i]);
 }
 
-/* Response(text=<str>) and Response(<str>), by far the most common calls: what
- * response_build does for them, without its general argument handling. */
-static RESPONSE_INLINE PyObject *
+int
+jp_response_state_traverse(jp_state *st, visitproc visit, void *arg)
+{
+    /* One reference to the type per entry (see above). */
+    for (int i = 0; i < st->response_nfree; i++)
+        Py_VISIT(st->response_type);
+    if (st->response_text_kwnames != Py_None)
+        Py_VISIT(st->response_text_kwnames);
+    if (st->response_json_kwnames != Py_None)
+        Py_VISIT(st->response_json_kwnames);
+    return 0;
+}
+
+/* Makes self, fresh from response_alloc or the free list, Response(text=text) for a str
+ * whose UTF-8 form is its own data, with bits (RESPONSE_LEAN, and RESPONSE_TRACED if self has
+ * it). The str is the payload and nothing else: the text attribute returns the payload when
+ * it is a str, so self->text stays NULL and the object holds one reference, not two. */
+static RESPONSE_INLINE void
+response_set_ascii_text(response_object *self, PyObject *text, unsigned bits)
+{
+    self->code = 200;
+    self->fast = RESPONSE_CT_TEXT_UTF8;
+    self->kind = RESPONSE_KIND_TEXT;
+    self->ctype = RESPONSE_CT_TEXT_UTF8;
+    self->flags = 0;
+    self->bits = (uint8_t)bits;
+    self->spare = 0;
+    self->body = (const char *)(((PyASCIIObject *)text) + 1);
+    self->body_len = (size_t)PyUnicode_GET_LENGTH(text);
+    Py_INCREF(text);
+    self->payload = text;
+}
+
+/* Response(text=<str>) and Response(<str>) past jp_response_new's inlined case: a str that is
+ * not ASCII, or an empty free list. What response_build does for them, without its general
+ * argument handling. */
+static PyObject *
 response_build_text(jp_state *st, PyObject *text)
 {
     response_object *self = response_alloc(st);
     if (self == NULL)
         return NULL;
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        response_set_ascii_text(self, text, self->bits | RESPONSE_LEAN);
+        return (PyObject *)self;
+    }
+    self->fast = RESPONSE_CT_TEXT_UTF8;
     self->kind = RESPONSE_KIND_TEXT;
     self->ctype = RESPONSE_CT_TEXT_UTF8;
-    /* The str is the payload and nothing else: the text attribute returns the payload when it
-     * is a str, so self->text stays NULL and the object holds one reference, not two. */
-    if (PyUnicode_IS_COMPACT_ASCII(text)) {
-        self->body = (const char *)(((PyASCIIObject *)text) + 1);
-        self->body_len = (size_t)PyUnicode_GET_LENGTH(text);
-        Py_INCREF(text);
-        self->payload = text;
-    } else if (response_set_payload(self, text) < 0) {
+    self->bits |= RESPONSE_LEAN;
+    if (response_set_payload(self, text) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -1061,19 +1232,25 @@ response_build_text(jp_state *st, PyObject *text)
  * JP_JSON_ERROR (an exception is set) or JP_JSON_FALLBACK (json is not plain data; no
  * exception: the caller uses the general encoder). The scratch buffer is the module's: the
  * encoder runs no Python code, so nothing can re-enter it before its bytes are copied out. */
-static int
+static RESPONSE_INLINE int
 response_json_c(jp_state *st, PyObject *json, response_object *self)
 {
     jp_buffer *scratch = &st->json_scratch;
     scratch->len = 0;
-    int rc = jp_json_encode(json, scratch, jp_simd_default());
+    int rc = jp_json_encode(json, scratch, (jp_simd_level)st->json_simd);
     if (rc != JP_JSON_OK)
         return rc;
     /* OK means at least one byte was written, so data is not NULL. */
     size_t n = scratch->len;
     scratch->len = 0;
     if (n <= RESPONSE_INLINE_BODY) {
-        (void)jp_copy_small(self->inline_body, scratch->data, n);
+        /* Without a library call up to RESPONSE_FAST_BODY_MAX, as in the fast path. */
+        if (n <= 32)
+            (void)jp_copy_small(self->inline_body, scratch->data, n);
+        else if (n <= RESPONSE_FAST_BODY_MAX)
+            (void)response_copy_body(self->inline_body, scratch->data, n);
+        else
+            memcpy(self->inline_body, scratch->data, n);
         self->body = self->inline_body;
         self->body_len = n;
         return JP_JSON_OK;
@@ -1087,25 +1264,6 @@ response_json_c(jp_state *st, PyObject *json, response_object *self)
     self->body_len = (size_t)PyBytes_GET_SIZE(encoded);
     Py_XSETREF(self->payload, encoded);
     return JP_JSON_OK;
-}
-
-/* Response(json=<plain data>): what response_build does for it when json.c takes the value;
- * NULL with no exception set when it does not (the caller then takes the general path). */
-static PyObject *
-response_build_json(jp_state *st, PyObject *json)
-{
-    response_object *self = response_alloc(st);
-    if (self == NULL)
-        return NULL;
-    self->kind = RESPONSE_KIND_JSON;
-    self->ctype = RESPONSE_CT_JSON;
-    if (response_json_c(st, json, self) != JP_JSON_OK) {
-        /* Back to the free list; it holds nothing, so no code runs and the exception (if
-         * any) stays as it is. */
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
 }
 
 /* Builds a Response from its eight arguments (borrowed; NULL or None when absent). The
@@ -1136,7 +1294,7 @@ response_build(jp_state *st, PyObject *const *argv)
         return NULL;
     if (headers != NULL || cookies != NULL) {
         PyObject_GC_Track(self);
-        self->tracked = 1;
+        self->bits |= RESPONSE_TRACKED;
     }
     Py_XINCREF(headers);
     self->headers = headers;
@@ -1157,7 +1315,7 @@ response_build(jp_state *st, PyObject *const *argv)
             PyErr_Format(PyExc_ValueError, "code must be between 100 and 599, not %R", code);
             goto error;
         }
-        self->code = (int)v;
+        self->code = (uint16_t)v;
     }
 
     if ((text != NULL) + (json != NULL) + (body != NULL) > 1) {
@@ -1298,6 +1456,7 @@ response_build(jp_state *st, PyObject *const *argv)
     }
     if (cookies != NULL && response_add_cookies(self, cookies) < 0)
         goto error;
+    self->fast = response_fast_kind(self->code, self->ctype, self->fields.len, self->flags);
     return (PyObject *)self;
 
 error:
@@ -1357,26 +1516,93 @@ response_new_general(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyOb
     return response_build(st, values);
 }
 
-/* Kept small so that its two fast paths pay no prologue for the general one. Keyword names
- * come interned from the caller's code object, so a pointer compare recognises text= and
- * json=; any other spelling takes the general path, with the same result. */
-PyObject *
-jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* Response(json=value), args[0] being the value and kwnames ("json",): encoded by json.c into
+ * the response's own inline_body when it takes the value (see response_json_c), else by the
+ * general path, which also takes json=None (no body). What response_build does for it,
+ * without its general argument handling. */
+static RESPONSE_NOINLINE PyObject *
+response_new_json(jp_state *st, PyObject *const *args, PyObject *kwnames)
+{
+    if (args[0] == Py_None)
+        return response_new_general(st, args, 0, kwnames);
+    response_object *self = response_alloc(st);
+    if (self == NULL)
+        return NULL;
+    self->fast = RESPONSE_CT_JSON;
+    self->kind = RESPONSE_KIND_JSON;
+    self->ctype = RESPONSE_CT_JSON;
+    self->bits |= RESPONSE_LEAN;
+    int rc = response_json_c(st, args[0], self);
+    if (rc == JP_JSON_OK)
+        return (PyObject *)self;
+    /* Back to the free list; it holds nothing, so no code runs and the exception (if any)
+     * stays as it is. */
+    Py_DECREF(self);
+    if (rc == JP_JSON_ERROR)
+        return NULL;
+    return response_new_general(st, args, 0, kwnames); /* not plain data */
+}
+
+/* jp_response_new past its inlined case: Response(json=...), the text cases it leaves, and
+ * every other call. */
+static RESPONSE_NOINLINE PyObject *
+response_new_rest(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs == 0 && kwnames != NULL && PyTuple_GET_SIZE(kwnames) == 1) {
         PyObject *key = PyTuple_GET_ITEM(kwnames, 0), *value = args[0];
-        if (key == st->str_text && PyUnicode_CheckExact(value))
+        if (key == st->str_text && PyUnicode_CheckExact(value)) {
+            if (st->response_text_kwnames == Py_None) {
+                /* The first text= call: from now on its tuple is recognised by identity. */
+                Py_INCREF(kwnames);
+                st->response_text_kwnames = kwnames;
+            }
             return response_build_text(st, value);
-        if (key == st->str_json && value != Py_None) {
-            PyObject *r = response_build_json(st, value);
-            if (r != NULL || PyErr_Occurred())
-                return r;
+        }
+        if (key == st->str_json) {
+            if (st->response_json_kwnames == Py_None) {
+                /* As for text= above. */
+                Py_INCREF(kwnames);
+                st->response_json_kwnames = kwnames;
+            }
+            return response_new_json(st, args, kwnames);
         }
     } else if (nargs == 1 && kwnames == NULL && PyUnicode_CheckExact(args[0])) {
         return response_build_text(st, args[0]);
     }
     return response_new_general(st, args, nargs, kwnames);
+}
+
+/* jp_response_new, inlined into it and into request.Response's call: Response(text=<ASCII
+ * str>) and Response(<ASCII str>) with a free-list entry to take, the hello-world call, is done
+ * here; everything else is a tail call (Response(json=...) straight to response_new_json). This
+ * path calls nothing, so it saves no registers. The keyword names of a call are a constant tuple of
+ * the caller's code object, shared by every call site in its module, so text= is recognised by
+ * comparing the tuple with the one of the first text= call (st->response_text_kwnames, Py_None
+ * before it: no call passes None); any other tuple takes the general path, with the same result. */
+static RESPONSE_INLINE PyObject *
+response_new(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    int text_call =
+        kwnames == st->response_text_kwnames ? nargs == 0 : kwnames == NULL && nargs == 1;
+    if (text_call && st->response_nfree > 0) {
+        PyObject *text = args[0];
+        if (PyUnicode_CheckExact(text) && PyUnicode_IS_COMPACT_ASCII(text)) {
+            response_object *self = response_revive(st);
+            response_set_ascii_text(self, text, RESPONSE_LEAN);
+            return (PyObject *)self;
+        }
+    } else if (kwnames == st->response_json_kwnames && nargs == 0) {
+        /* The same for json= (st->response_json_kwnames), whose encoding calls anyway. */
+        return response_new_json(st, args, kwnames);
+    }
+    return response_new_rest(st, args, (size_t)nargs, kwnames);
+}
+
+PyObject *
+jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return response_new(st, args, PyVectorcall_NARGS(nargsf), kwnames);
 }
 
 /* Calling the type, _core.Response(...), takes the vectorcall path on every supported
@@ -1419,16 +1645,15 @@ response_clear(PyObject *op)
     return 0;
 }
 
-static void
-response_dealloc(PyObject *op)
+/* Everything a response that is not lean may hold, released so that it is clean for the free
+ * list (see response_revive). Only a response that was given headers or cookies is tracked and
+ * holds them (tp_clear may have dropped them since, which Py_CLEAR allows for). */
+static RESPONSE_NOINLINE void
+response_release(response_object *self)
 {
-    response_object *self = (response_object *)op;
-    PyTypeObject *tp = Py_TYPE(op);
-    /* Only a response that was given headers or cookies is tracked and holds them (tp_clear
-     * may have dropped them since, which Py_CLEAR allows for); the common one skips both. */
-    if (self->tracked) {
-        PyObject_GC_UnTrack(op);
-        (void)response_clear(op);
+    if (self->bits & RESPONSE_TRACKED) {
+        PyObject_GC_UnTrack((PyObject *)self);
+        (void)response_clear((PyObject *)self);
     }
     Py_CLEAR(self->payload);
     Py_CLEAR(self->text);
@@ -1436,15 +1661,49 @@ response_dealloc(PyObject *op)
     Py_CLEAR(self->encoding);
     if (self->fields.data != NULL)
         jp_buffer_free(&self->fields);
-    /* The clears above may have run arbitrary finalizers, but none can reach this object
-     * (its refcount is 0), so the free list is only touched here and in response_alloc. */
-    JP_LIVE_DEC(JP_LIVE_RESPONSE);
-    jp_state *st = self->st;
-    if (st != NULL && !st->response_free_closed && st->response_nfree < JP_RESPONSE_FREELIST_MAX)
-        st->response_free[st->response_nfree++] = op;
+    self->ctype_len = 0;
+}
+
+/* response_dealloc past its fast path: a response that is not lean, or traced, or a full free
+ * list (or a cleared module: response_free_cap is 0 then). The clears may run arbitrary
+ * finalizers, but none can reach this object (its refcount is 0), so the free list is only
+ * touched after them, here, and in response_revive. JP_LIVE_RESPONSE counts allocations, free-
+ * list entries included (module_live_counts subtracts those), so only a free changes it. */
+static RESPONSE_NOINLINE void
+response_dealloc_slow(response_object *self)
+{
+    if (self->bits & RESPONSE_LEAN)
+        Py_CLEAR(self->payload);
     else
-        tp->tp_free(op);
+        response_release(self);
+    jp_state *st = self->st;
+    if (!(self->bits & RESPONSE_TRACED) && st->response_nfree < st->response_free_cap) {
+        st->response_free[st->response_nfree++] = (PyObject *)self; /* with its type reference */
+        return;
+    }
+    JP_LIVE_DEC(JP_LIVE_RESPONSE);
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
     Py_DECREF(tp);
+}
+
+/* A lean response (nearly every one) onto the free list, with no call but the payload's
+ * deallocation, done last as a tail call so that nothing is saved across it. The payload of a
+ * lean response is an exact str or bytes, whose deallocation runs no code, and the entry is
+ * clean and listed before it runs anyway. */
+static void
+response_dealloc(PyObject *op)
+{
+    response_object *self = (response_object *)op;
+    jp_state *st = self->st;
+    if (self->bits != RESPONSE_LEAN || st->response_nfree >= st->response_free_cap) {
+        response_dealloc_slow(self);
+        return;
+    }
+    PyObject *payload = self->payload;
+    self->payload = NULL;
+    st->response_free[st->response_nfree++] = op; /* with its type reference */
+    Py_XDECREF(payload);
 }
 
 /* --- attributes --------------------------------------------------------------------------- */
@@ -1583,6 +1842,167 @@ static PyType_Spec response_spec = {
 };
 
 /* ------------------------------------------------------------------------------------------
+ * request.Response: the method every handler calls
+ * ------------------------------------------------------------------------------------------ */
+
+/* A method of Request made by this file rather than by a PyMethodDef, because CPython's own
+ * method descriptor costs about 45 instructions a call on 3.11 (the self type check, the
+ * recursion guard and the thread state) before it reaches us, and the interpreter does not
+ * specialise its call when keywords are passed, which is how handlers call it. This one is a
+ * method descriptor by the interpreter's definition (Py_TPFLAGS_METHOD_DESCRIPTOR, so
+ * `request.Response(...)` binds nothing and keeps its specialised attribute lookup) whose
+ * vectorcall checks self's type and goes straight to jp_response_new. Bound explicitly
+ * (`m = request.Response`), it is a `method` object calling the same. */
+typedef struct response_method_object {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    jp_state *st; /* of the module that made it; its type keeps that module alive */
+} response_method_object;
+
+/* A call of Request.Response whose self is not exactly a Request: an instance of an
+ * application's subclass (see app.py: _request_class) is one too; anything else, TypeError. */
+static RESPONSE_NOINLINE PyObject *
+response_method_call_other(jp_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs >= 1 && st->request_type != NULL &&
+        PyType_IsSubtype(Py_TYPE(args[0]), st->request_type))
+        return jp_response_new(st, args + 1, (size_t)(nargs - 1), kwnames);
+    PyErr_Format(PyExc_TypeError, "Response() needs a japronto Request as self, not %.100s",
+                 nargs < 1 ? "nothing" : Py_TYPE(args[0])->tp_name);
+    return NULL;
+}
+
+static PyObject *
+response_method_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                           PyObject *kwnames)
+{
+    jp_state *st = ((response_method_object *)callable)->st;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    /* (A cleared module's request_type is NULL, which no object's type is.) */
+    if (nargs < 1 || !Py_IS_TYPE(args[0], st->request_type))
+        return response_method_call_other(st, args, nargs, kwnames);
+    return response_new(st, args + 1, nargs - 1, kwnames);
+}
+
+static PyObject *
+response_method_get(PyObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
+{
+    if (obj == NULL || obj == Py_None) {
+        Py_INCREF(self);
+        return self;
+    }
+    return PyMethod_New(self, obj);
+}
+
+static int
+response_method_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    return 0;
+}
+
+static void
+response_method_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+response_method_get_name(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("Response");
+}
+
+static PyObject *
+response_method_get_qualname(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("Request.Response");
+}
+
+static PyObject *
+response_method_get_objclass(PyObject *op, void *Py_UNUSED(closure))
+{
+    jp_state *st = ((response_method_object *)op)->st;
+    return response_ref(st->request_type != NULL ? (PyObject *)st->request_type : Py_None);
+}
+
+static PyObject *
+response_method_get_text_signature(PyObject *Py_UNUSED(op), void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString("($self, /, text=None, code=None, body=None, json=None, "
+                                "mime_type=None, encoding=None, headers=None, cookies=None)");
+}
+
+static PyObject *
+response_method_repr(PyObject *Py_UNUSED(op))
+{
+    return PyUnicode_FromString("<method 'Response' of 'japronto._core.Request' objects>");
+}
+
+/* What inspect and help() read of a method descriptor. */
+static PyGetSetDef response_method_getset[] = {
+    {"__name__", response_method_get_name, NULL, NULL, NULL},
+    {"__qualname__", response_method_get_qualname, NULL, NULL, NULL},
+    {"__objclass__", response_method_get_objclass, NULL, NULL, NULL},
+    {"__text_signature__", response_method_get_text_signature, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef response_method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(response_method_object, vectorcall), READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(response_method_doc, "Makes a new Response for this request.");
+
+static PyType_Slot response_method_slots[] = {
+    {Py_tp_doc, (void *)response_method_doc},
+    {Py_tp_repr, response_method_repr},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, response_method_get},
+    {Py_tp_traverse, response_method_traverse},
+    {Py_tp_dealloc, response_method_dealloc},
+    {Py_tp_getset, response_method_getset},
+    {Py_tp_members, response_method_members},
+    {0, NULL},
+};
+
+static PyType_Spec response_method_spec = {
+    .name = "japronto._core.ResponseMethod",
+    .basicsize = sizeof(response_method_object),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
+             Py_TPFLAGS_HAVE_VECTORCALL | RESPONSE_IMMUTABLE | JP_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = response_method_slots,
+};
+
+int
+jp_response_add_method(PyObject *module, jp_state *st)
+{
+    PyTypeObject *type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &response_method_spec, NULL);
+    if (type == NULL)
+        return -1;
+    type->tp_new = NULL; /* what DISALLOW_INSTANTIATION does on 3.10+ */
+    response_method_object *m = PyObject_GC_New(response_method_object, type);
+    Py_DECREF(type); /* m holds it now */
+    if (m == NULL)
+        return -1;
+    m->vectorcall = response_method_vectorcall;
+    m->st = st;
+    PyObject_GC_Track(m);
+    int rc = PyDict_SetItemString(st->request_type->tp_dict, "Response", (PyObject *)m);
+    Py_DECREF(m);
+    if (rc < 0)
+        return -1;
+    PyType_Modified(st->request_type);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
  * Test hooks: the serialiser seen from Python, with a Date line from time(NULL)
  * ------------------------------------------------------------------------------------------ */
 
@@ -1609,20 +2029,25 @@ response_buffer_to_bytes(jp_buffer *out)
 
 PyDoc_STRVAR(response_py_serialize_doc,
              "_serialize(response, version_minor=1, keep_alive=True, head=False, *, "
-             "return_closes=False)\n--\n\n"
+             "return_closes=False, before=b'')\n--\n\n"
              "Test hook: the bytes jp_response_serialize appends for response. With\n"
              "return_closes, a (bytes, closes) pair, closes telling whether the response asks\n"
-             "for the connection to be closed.");
+             "for the connection to be closed. With before, the buffer already holds those\n"
+             "bytes (and has the room its growth gave it), and the bytes returned start with\n"
+             "them: the serialiser's fast path writes in place only when the room is there.");
 
 static PyObject *
 response_py_serialize(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"response", "version_minor", "keep_alive",
-                             "head",     "return_closes", NULL};
+    static char *kwlist[] = {"response",      "version_minor", "keep_alive", "head",
+                             "return_closes", "before",        NULL};
     PyObject *response;
     int version_minor = 1, keep_alive = 1, head = 0, return_closes = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ipp$p:_serialize", kwlist, &response,
-                                     &version_minor, &keep_alive, &head, &return_closes))
+    const char *before = NULL;
+    Py_ssize_t before_len = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ipp$py#:_serialize", kwlist, &response,
+                                     &version_minor, &keep_alive, &head, &return_closes, &before,
+                                     &before_len))
         return NULL;
     jp_state *st = jp_state_from_module(module);
     if (!jp_response_check(st, response)) {
@@ -1638,6 +2063,8 @@ response_py_serialize(PyObject *module, PyObject *args, PyObject *kwds)
     jp_date_refresh(&date, time(NULL));
 
     jp_buffer out = JP_BUFFER_INIT;
+    if (before_len > 0 && jp_buffer_append(&out, before, (size_t)before_len) < 0)
+        return PyErr_NoMemory();
     int closes = 0;
     if (jp_response_serialize(response, &out, &ctx, &date, &closes) < 0) {
         jp_buffer_free(&out);
@@ -1782,6 +2209,9 @@ done:
 int
 jp_response_setup(PyObject *module, jp_state *st)
 {
+    st->response_free_cap = JP_RESPONSE_FREELIST_MAX;
+    st->json_simd = (int)jp_simd_default(); /* chosen before any setup (module_exec) */
+    st->response_text_kwnames = st->response_json_kwnames = Py_None;
     PyObject *type = PyType_FromModuleAndSpec(module, &response_spec, NULL);
     if (type == NULL)
         return -1;

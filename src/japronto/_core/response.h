@@ -32,8 +32,17 @@ int jp_response_setup(PyObject *module, jp_state *st);
  * code (json.dumps, str of header values, SimpleCookie output). */
 PyObject *jp_response_new(jp_state *st, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 
-/* Frees the Responses kept for reuse and stops keeping more (module_clear calls it). */
-void jp_response_freelist_clear(jp_state *st);
+/* Sets Request.Response (st->request_type must exist): the method handlers call, a method
+ * descriptor of this file's own whose call goes straight to jp_response_new. 0 or -1. */
+int jp_response_add_method(PyObject *module, jp_state *st);
+
+/* Frees the Responses kept for reuse, stops keeping more, and drops the other references
+ * response.c keeps in st (module_clear calls it). */
+void jp_response_state_clear(jp_state *st);
+
+/* Visits those references: one to st->response_type for each Response kept for reuse, and
+ * st->response_text_kwnames and response_json_kwnames (module_traverse calls it). */
+int jp_response_state_traverse(jp_state *st, visitproc visit, void *arg);
 
 /* Whether obj is a Response (exact type). Inline: the protocol asks twice per request. */
 static inline int

@@ -125,12 +125,19 @@ typedef struct jp_state {
      * object costs more than building the response, and each allocation counts towards the
      * collector's next generation-0 pass, so a server answering a million requests a second
      * would run the collector over a thousand times a second for objects that never form
-     * cycles. Each entry is untracked, has refcount 0, holds no references (not even its
-     * type's) and is freed by jp_response_freelist_clear. Once that has run (module_clear),
-     * response_free_closed stops dealloc from adding to it. */
+     * cycles. Each entry is untracked, has refcount 0, holds one reference, to its type
+     * (reported by module_traverse through jp_response_state_traverse), and is freed by
+     * jp_response_state_clear. response_free_cap is how many entries dealloc may keep:
+     * JP_RESPONSE_FREELIST_MAX, and 0 once jp_response_state_clear has run (module_clear). */
     PyObject *response_free[JP_RESPONSE_FREELIST_MAX];
     int response_nfree;
-    int response_free_closed;
+    int response_free_cap;
+    /* response.c: the keyword-name tuple ("text",) of the first Response(text=...) call seen
+     * (a constant of the caller's code object, shared by the call sites of one module), held,
+     * so that such calls are recognised by one pointer compare; Py_None (not held) before
+     * that and once cleared, never NULL after jp_response_setup. */
+    PyObject *response_text_kwnames;
+    PyObject *response_json_kwnames; /* the same for json= */
 
     /* protocol.c: read blocks (PyMem, READBUF_INITIAL bytes) and output blocks (malloc,
      * PROTOCOL_OUT_BLOCK bytes); freed by jp_protocol_pools_clear. */
@@ -139,6 +146,7 @@ typedef struct jp_state {
 
     /* response.c: where json.c writes a Response's JSON before it is copied into bytes. */
     jp_buffer json_scratch;
+    int json_simd; /* response.c: the jp_simd_level json.c scans strings with (the default) */
 
     /* request.c: the str of query names seen lately (exact, ASCII, hash computed), by a hash
      * of their bytes; see request_query_name. Strings hold no references: cleared by
