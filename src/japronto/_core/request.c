@@ -728,16 +728,9 @@ request_clear(PyObject *op)
         self->route = NULL; /* borrowed */
     else
         Py_CLEAR(self->route);
-    Py_CLEAR(self->match_dict);
-    Py_CLEAR(self->method);
-    Py_CLEAR(self->path);
-    Py_CLEAR(self->query_string);
-    Py_CLEAR(self->headers);
-    Py_CLEAR(self->body);
-    Py_CLEAR(self->extra);
-    Py_CLEAR(self->done_callbacks);
-    Py_CLEAR(self->derived);
-    Py_CLEAR(self->query);
+    /* The rest is what recycling clears (the chunked body too: nobody reads an object the
+     * collector clears, and dealloc frees that buffer again harmlessly). */
+    request_recycle_fields(self);
     return 0;
 }
 
