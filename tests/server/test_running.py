@@ -463,12 +463,9 @@ def _wait_for(p, text, within):
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("how", ["pipelined", "closing"])
-def test_a_client_that_reads_nothing_is_cut_at_the_send_timeout(run, how):
-    # It asks for far more than the socket buffers hold and never reads: pipelined, writing
-    # is paused with the rest queued; with Connection: close, the server closes after the
-    # response and waits for the rest to go. Either way the connection and its output would
-    # be held forever without the send timeout.
+def _ops_client(run, send_timeout, rcvbuf):
+    # The ops app with a send timeout and a quick reaper, and a client socket connected to it
+    # whose receive buffer is rcvbuf bytes (small, so that the server's sends fill up fast).
     port = free_port()
     p = run(
         "ops:app",
@@ -477,14 +474,24 @@ def test_a_client_that_reads_nothing_is_cut_at_the_send_timeout(run, how):
         "--port",
         port,
         "--send-timeout",
-        1,
+        send_timeout,
         "--check-interval",
         0.1,
     )
     p.wait_port(port)
     s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(("127.0.0.1", port))
+    return p, port, s
+
+
+@pytest.mark.parametrize("how", ["pipelined", "closing"])
+def test_a_client_that_reads_nothing_is_cut_at_the_send_timeout(run, how):
+    # It asks for far more than the socket buffers hold and never reads: pipelined, writing
+    # is paused with the rest queued; with Connection: close, the server closes after the
+    # response and waits for the rest to go. Either way the connection and its output would
+    # be held forever without the send timeout.
+    p, port, s = _ops_client(run, send_timeout=1, rcvbuf=16384)
     if how == "pipelined":
         s.sendall(b"GET /big/1048576 HTTP/1.1\r\nHost: t\r\n\r\n" * 16)
         wanted = 16 * 1048576
@@ -509,22 +516,7 @@ def test_a_client_that_reads_nothing_is_cut_at_the_send_timeout(run, how):
 def test_a_slow_reader_is_not_cut_by_the_send_timeout(run):
     # 16 MiB read 256 KiB at a time, 50 ms apart: several send timeouts long in all, but the
     # client takes something well within each, so the whole response arrives.
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--send-timeout",
-        0.5,
-        "--check-interval",
-        0.1,
-    )
-    p.wait_port(port)
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    s.connect(("127.0.0.1", port))
+    p, port, s = _ops_client(run, send_timeout=0.5, rcvbuf=65536)
     s.settimeout(5)
     s.sendall(b"GET /big/16777216 HTTP/1.1\r\nHost: t\r\n\r\n")
     data = b""
