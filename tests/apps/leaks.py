@@ -15,8 +15,10 @@
                       body (BODY), kept_request, kept_response (None if nothing kept yet)
 /count                the /hang counters
 /lost                 aborts its transport and calls its connection's connection_lost itself,
-                      from inside the handler (as a transport reporting a loss at once would);
-                      its "lost" is never sent
+                      from inside the handler (as a transport reporting a loss at once would),
+                      then reads its request's path and X-A header (kept for /lost-seen); its
+                      "lost" is never sent
+/lost-seen            JSON: the distinct (path, X-A) pairs /lost read after the loss
 """
 
 import asyncio
@@ -30,6 +32,7 @@ from japronto import Application, _core
 
 BODY = b"leak-check-body " * 64
 KEPT = []
+LOST_SEEN = set()
 
 
 def sync(request):
@@ -81,7 +84,13 @@ def lost(request):
     # A transport's connection_lost comes later, from the loop; this one comes now.
     protocol = getattr(transport, "_protocol", None) or transport.get_protocol()
     protocol.connection_lost(None)
+    # The request still reads its bytes: the connection lets them go after the handler.
+    LOST_SEEN.add((request.path, request.headers.get("X-A")))
     return response
+
+
+def lost_seen(request):
+    return request.Response(json=sorted(LOST_SEEN, key=repr))
 
 
 def live(request):
@@ -112,6 +121,7 @@ r.add_route("/echo", echo_len)
 r.add_route("/live", live)
 r.add_route("/count", count)
 r.add_route("/lost", lost)
+r.add_route("/lost-seen", lost_seen)
 
 if __name__ == "__main__":
     app.run(host="127.0.0.1", port=int(sys.argv[1]))

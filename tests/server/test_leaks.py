@@ -169,6 +169,10 @@ def test_a_connection_lost_under_its_handler_frees_its_request(start_server):
         base = baseline(probe)
         burst_lost(leaks.port)
         assert_back_to(probe, base, "connections lost under their handlers")
+        # What the handlers read after the loss was their request's, not a freed block's.
+        probe.send(build_request("GET", "/lost-seen"))
+        seen = {tuple(pair) for pair in probe.response().json()}
+        assert seen == {("/lost", None), ("/lost", "1"), ("/lost", "1, 1")}
     assert leaks.alive()
 
 

@@ -1128,6 +1128,19 @@ protocol_decode_chunked(protocol *self, const char *p, size_t avail)
  * Every complete request goes through the one call of protocol_dispatch below, which GCC
  * then inlines: a request without a body (nearly all) costs no call between here and its
  * handler. */
+/* What a closed connection lets go of once no dispatch is using it: the spare request (and
+ * with it the cycle self -> spare -> self) and the read block. Requests never point into the
+ * block after their dispatch (a kept request is detached), so it can go now rather than when
+ * the last reference to the protocol does; a block still exported to the loop goes at its
+ * release. */
+static void
+protocol_drop_closed(protocol *self)
+{
+    Py_CLEAR(self->spare);
+    if (self->rb->exports == 0)
+        readbuf_drop_block(self->rb);
+}
+
 static int
 protocol_process(protocol *self)
 {
@@ -1204,10 +1217,10 @@ protocol_process(protocol *self)
     if (self->rstate == R_DONE)
         protocol_pause_reading(self);
     self->processing = 0;
-    /* connection_lost, when it ran under a handler, left the spare to us: the dispatch was
-     * using it. */
+    /* connection_lost, when it ran under a handler, left these to us: the dispatch was using
+     * them. */
     if (self->closed)
-        Py_CLEAR(self->spare);
+        protocol_drop_closed(self);
     return rc;
 }
 
@@ -1445,15 +1458,12 @@ protocol_connection_lost(PyObject *op, PyObject *exc)
     Py_CLEAR(self->write);
     Py_CLEAR(self->transport);
     Py_CLEAR(self->task_done); /* breaks the self -> bound method -> self cycle */
-    if (!self->processing)
-        Py_CLEAR(self->spare); /* and self -> spare request -> self (see protocol_process) */
     jp_buffer_free(&self->out);
     jp_buffer_free(&self->body);
-    if (self->rb->exports == 0) {
-        /* Requests never point into it after dispatch, so it can go now rather than when
-         * the last reference to the protocol does. */
-        readbuf_drop_block(self->rb);
-    }
+    /* Under a handler (processing), the request being dispatched still reads the read block
+     * in place and protocol_process still moves past it: both go when that batch ends. */
+    if (!self->processing)
+        protocol_drop_closed(self);
     Py_DECREF(op);
     Py_RETURN_NONE;
 }
