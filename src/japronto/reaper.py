@@ -2,6 +2,9 @@
 cuts off clients that are too slow to send their request or to read our answers, and the
 per-worker connection limit.
 
+A client too slow sending its request is answered 408 Request Timeout and its connection
+closed; an idle one is closed gracefully; one that reads nothing of its answers is aborted.
+
 One task wakes every ``check_interval`` seconds and reads, for each live connection, three
 cheap fields the C protocol keeps (``state``, ``last_activity``, ``request_started``); there is
 no timer per connection and nothing on the request path. A deadline is therefore enforced to
@@ -137,22 +140,24 @@ class Reaper:
                 else:
                     writing[conn] = (since, size)
                 continue
+            # A request partly received and late is answered 408, its body saying which
+            # deadline passed, and the connection closes after it.
+            reason = None
             if state == "head":
-                late = header and now - conn.request_started >= header
-                why = "request head"
+                if header and now - conn.request_started >= header:
+                    why = "request head"
+                    reason = f"the request head took longer than {header:g} s"
             elif state == "body":
-                late = (body and now - conn.last_activity >= body) or (
-                    whole and now - conn.request_started >= whole
-                )
                 why = "request body"
+                if body and now - conn.last_activity >= body:
+                    reason = f"nothing of the request body arrived for {body:g} s"
+                elif whole and now - conn.request_started >= whole:
+                    reason = f"the request took longer than {whole:g} s"
             else:  # handling: a request is being answered, the connection is not idle
                 continue
-            if late:
-                transport = conn.transport
-                if transport is not None:
-                    log.info("closing a connection too slow sending its %s", why)
-                    transport.abort()
-                    closed += 1
+            if reason is not None and conn.time_out("Request Timeout: " + reason):
+                log.info("closing a connection too slow sending its %s (408)", why)
+                closed += 1
         self._writing = writing
         if self.refused:
             log.warning(

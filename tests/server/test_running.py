@@ -345,15 +345,19 @@ def test_slowloris_is_cut_while_others_are_served(run):
     start = time.monotonic()
     cut = None
     while time.monotonic() - start < 4:
-        try:
-            slow.sendall(b"X-Slow: 1\r\n")
-        except OSError:
+        if select.select([slow], [], [], 0)[0]:  # the server answered the half-sent head
             cut = time.monotonic() - start
             break
+        slow.sendall(b"X-Slow: 1\r\n")
         assert fetch(port, "/") == (200, b"ok")  # a normal client meanwhile
         time.sleep(0.1)
     assert cut is not None and 0.8 < cut < 2.5, cut
-    assert "too slow sending its request head" in p.output()
+    assert read_response(slow) == (
+        408,
+        b"Request Timeout: the request head took longer than 1 s\n",
+    )
+    assert closed_by_peer(slow, within=2) < 2
+    assert "too slow sending its request head (408)" in p.output()
 
 
 def _open_many(port, n):
@@ -393,10 +397,12 @@ def test_a_thousand_slowloris_connections_do_not_stop_a_normal_client(run):
         deadline = time.monotonic() + 6
         for s in slow:
             s.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                assert s.recv(1024) == b""  # closed by the server, nothing sent
-            except ConnectionResetError:
-                pass
+            status, body = read_response(s)
+            assert (status, body) == (
+                408,
+                b"Request Timeout: the request head took longer than 1.5 s\n",
+            )
+            assert s.recv(1024) == b""  # and closed
         assert fetch(port, "/") == (200, b"ok")
     finally:
         for s in slow:
@@ -452,8 +458,42 @@ def test_slow_body_is_cut(run):
     p.wait_port(port)
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab")
-    assert closed_by_peer(s, within=3) < 2
-    assert "too slow sending its request body" in p.output()
+    start = time.monotonic()
+    assert read_response(s) == (
+        408,
+        b"Request Timeout: nothing of the request body arrived for 0.5 s\n",
+    )
+    assert time.monotonic() - start < 2
+    assert closed_by_peer(s, within=2) < 2
+    assert "too slow sending its request body (408)" in p.output()
+
+
+def test_a_body_trickled_past_the_request_timeout_is_answered_408(run):
+    # Each byte arrives within the body timeout, but the whole request takes longer than the
+    # request timeout.
+    port = free_port()
+    p = run(
+        "ops:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--request-timeout",
+        1,
+        "--check-interval",
+        0.1,
+    )
+    p.wait_port(port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+    start = time.monotonic()
+    while not select.select([s], [], [], 0.1)[0]:
+        assert time.monotonic() - start < 3, "not answered"
+        s.sendall(b"x")
+    assert 0.8 < time.monotonic() - start < 2.5
+    assert read_response(s) == (408, b"Request Timeout: the request took longer than 1 s\n")
+    assert closed_by_peer(s, within=2) < 2
+    assert "too slow sending its request body (408)" in p.output()
 
 
 def _wait_for(p, text, within):

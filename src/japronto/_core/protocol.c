@@ -1784,6 +1784,33 @@ protocol_close_gracefully(PyObject *op, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(now);
 }
 
+/* The reaper's deadline for a request only partly received (state "head" or "body"): the
+ * request is not started; it is answered 408 Request Timeout with reason (a str, the body's
+ * text) and the connection closes after it, as a malformed request is answered. A client that
+ * takes none of that answer is left to the send timeout. Returns False when the connection
+ * was already closed or closing (nothing is written), else True. */
+static PyObject *
+protocol_time_out(PyObject *op, PyObject *reason)
+{
+    protocol *self = PROTOCOL(op);
+    if (!PyUnicode_Check(reason)) {
+        PyErr_Format(PyExc_TypeError, "time_out() takes a str reason, not %.100s",
+                     Py_TYPE(reason)->tp_name);
+        return NULL;
+    }
+    const char *text = PyUnicode_AsUTF8(reason);
+    if (text == NULL)
+        return NULL;
+    if (self->closed || self->closing)
+        Py_RETURN_FALSE;
+    Py_INCREF(op);
+    protocol_reject(self, 408, text);
+    if (protocol_flush(self) < 0)
+        protocol_drop(self);
+    Py_DECREF(op);
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef protocol_methods[] = {
     {"connection_made", protocol_connection_made, METH_O, NULL},
     {"get_buffer", protocol_get_buffer, METH_O, NULL},
@@ -1796,6 +1823,9 @@ static PyMethodDef protocol_methods[] = {
     {"_read_ready", protocol_read_ready, METH_NOARGS, NULL},
     {"close_gracefully", protocol_close_gracefully, METH_NOARGS,
      "Stops reading requests; closes now when idle, else after the requests in flight."},
+    {"time_out", protocol_time_out, METH_O,
+     "time_out(reason)\n--\n\nAnswers a request only partly received 408 Request Timeout "
+     "(reason is the body) and closes."},
     {NULL, NULL, 0, NULL},
 };
 
