@@ -8,8 +8,9 @@
 - `GET /user/{id}/post/{slug}?fields=a,b`: JSON from both placeholders and the query.
 - `POST /echo`: the JSON body parsed and serialised back.
 
-The library adds `Server` and `Date` itself, and serialises `json=` with orjson when it is
-importable, else with the standard library's compact `json.dumps` (the peers' apps use the
+The library adds `Server` and `Date` itself, and serialises `json=` with its own C encoder
+(json.c) for plain data, as every body here is; anything else goes to orjson when it is
+importable, else to the standard library's compact `json.dumps` (the peers' apps use the
 latter). The event loop is the library's choice (uvloop when installed, or JAPRONTO_LOOP).
 """
 
