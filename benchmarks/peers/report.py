@@ -4,7 +4,10 @@
 
 RUNS has one row a wrk run: workload, server, repeat, req/s, requests, seconds, the server's
 CPU clock ticks over the run, wrk's socket errors, non-2xx responses. The tables give medians
-over the repeats; the ratios are ours over each peer, from those medians. The chart needs
+over the repeats; the ratios are ours over each peer, from those medians, and also per pair:
+in each repeat a workload runs on every server in turn, so ours and a peer in the same repeat
+ran minutes apart at most, and the median of those per-repeat ratios, with their range, is
+less moved by the machine's drift over the whole run. The chart needs
 matplotlib (the tools venv `run` makes); without it only the Markdown is written.
 """
 
@@ -111,19 +114,30 @@ def main() -> int:
             )
             + " |"
         )
+    def paired(w: str, s: str) -> str:
+        """ours / s in req/s, repeat by repeat: the median and (lowest-highest)."""
+        mine = {r.repeat: r.rps for r in of(w, ours)}
+        rs = [mine[r.repeat] / r.rps for r in of(w, s) if r.repeat in mine and r.rps]
+        if not rs:
+            return "-"
+        return f"{statistics.median(rs):.2f} ({min(rs):.2f}-{max(rs):.2f})"
+
     ratio_t = []
+    pair_t = []
     if ours:
         others = [s for s in servers if s != ours]
         ratio_t = [
             "| workload | " + " | ".join(f"ours / {s}" for s in others) + " |",
             "|---|" + "---:|" * len(others),
         ]
+        pair_t = list(ratio_t)
         for w in workloads:
             cells = []
             for s in others:
                 o, p = med(w, ours, "rps"), med(w, s, "rps")
                 cells.append("-" if o is None or p is None or p == 0 else f"{o / p:.2f}")
             ratio_t.append(f"| {w} | " + " | ".join(cells) + " |")
+            pair_t.append(f"| {w} | " + " | ".join(paired(w, s) for s in others) + " |")
 
     chart = make_chart(a, runs, servers, workloads, med)
 
@@ -191,6 +205,13 @@ CPU {a.client_cpu}. The reference serves plaintext only.
 ## Ours over each peer (ratio of the medians; above 1: ours is faster)
 
 {chr(10).join(ratio_t) if ratio_t else "(our server was not measured)"}
+
+### Run by run
+
+Ours over each peer within each repeat (where the two ran close together in time): the
+median of those ratios and, in brackets, the lowest and highest.
+
+{chr(10).join(pair_t) if pair_t else "(our server was not measured)"}
 
 ## Server CPU time per request (µs, median)
 
