@@ -302,20 +302,16 @@ def test_hooks_run_in_each_worker(run, tmp_path):
 # -- the reaper and limits ---------------------------------------------------------------
 
 
-def test_idle_connection_is_reaped_but_not_one_being_handled(run):
+def _ops(run, *options):
+    """The ops app on a free port with these command-line options, once it listens."""
     port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--idle-timeout",
-        1,
-        "--check-interval",
-        0.1,
-    )
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, *options)
     p.wait_port(port)
+    return p, port
+
+
+def test_idle_connection_is_reaped_but_not_one_being_handled(run):
+    p, port = _ops(run, "--idle-timeout", 1, "--check-interval", 0.1)
     status, _, idle = get(port, "/")
     assert status == 200
     busy = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -327,19 +323,7 @@ def test_idle_connection_is_reaped_but_not_one_being_handled(run):
 
 
 def test_slowloris_is_cut_while_others_are_served(run):
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--header-timeout",
-        1,
-        "--check-interval",
-        0.1,
-    )
-    p.wait_port(port)
+    p, port = _ops(run, "--header-timeout", 1, "--check-interval", 0.1)
     slow = socket.create_connection(("127.0.0.1", port), timeout=5)
     slow.sendall(b"GET / HTTP/1.1\r\n")
     start = time.monotonic()
@@ -373,21 +357,7 @@ def _open_many(port, n):
 def test_a_thousand_slowloris_connections_do_not_stop_a_normal_client(run):
     # 1,000 connections each holding a half-sent head (issue 7): a normal client is served
     # while they wait, and every one of them is cut at the header deadline.
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--header-timeout",
-        1.5,
-        "--check-interval",
-        0.2,
-        "--max-connections",
-        2000,
-    )
-    p.wait_port(port)
+    p, port = _ops(run, "--header-timeout", 1.5, "--check-interval", 0.2, "--max-connections", 2000)
     slow = _open_many(port, 1000)
     try:
         for s in slow:
@@ -412,9 +382,7 @@ def test_a_thousand_slowloris_connections_do_not_stop_a_normal_client(run):
 def test_a_connection_flood_beyond_the_limit_is_refused_cleanly(run):
     # 300 connections against a limit of 50: those over it are answered 503 and closed without
     # being read; those under it are served; the worker lives on and serves again afterwards.
-    port = free_port()
-    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--max-connections", 50)
-    p.wait_port(port)
+    p, port = _ops(run, "--max-connections", 50)
     time.sleep(0.2)  # the readiness probe's connection is gone
     flood = _open_many(port, 300)
     try:
@@ -443,19 +411,7 @@ def test_a_connection_flood_beyond_the_limit_is_refused_cleanly(run):
 
 
 def test_slow_body_is_cut(run):
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--body-timeout",
-        0.5,
-        "--check-interval",
-        0.1,
-    )
-    p.wait_port(port)
+    p, port = _ops(run, "--body-timeout", 0.5, "--check-interval", 0.1)
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab")
     start = time.monotonic()
@@ -471,19 +427,7 @@ def test_slow_body_is_cut(run):
 def test_a_body_trickled_past_the_request_timeout_is_answered_408(run):
     # Each byte arrives within the body timeout, but the whole request takes longer than the
     # request timeout.
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--request-timeout",
-        1,
-        "--check-interval",
-        0.1,
-    )
-    p.wait_port(port)
+    p, port = _ops(run, "--request-timeout", 1, "--check-interval", 0.1)
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
     start = time.monotonic()
@@ -506,19 +450,7 @@ def _wait_for(p, text, within):
 def _ops_client(run, send_timeout, rcvbuf):
     # The ops app with a send timeout and a quick reaper, and a client socket connected to it
     # whose receive buffer is rcvbuf bytes (small, so that the server's sends fill up fast).
-    port = free_port()
-    p = run(
-        "ops:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-        "--send-timeout",
-        send_timeout,
-        "--check-interval",
-        0.1,
-    )
-    p.wait_port(port)
+    p, port = _ops(run, "--send-timeout", send_timeout, "--check-interval", 0.1)
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(("127.0.0.1", port))
