@@ -1184,7 +1184,7 @@ protocol_drop_closed(protocol *self)
  *   - The route memo keeps a copy of the path bytes, the response context a word of the
  *     head's flags: neither holds a pointer into the array. Queue entries hold Requests
  *     (detached, as above) and rendered bytes. */
-static __attribute__((noinline)) int
+static __attribute__((noinline, cold)) int
 protocol_grow_headers(protocol *self)
 {
     uint32_t cap = self->headers_cap;
@@ -1231,7 +1231,7 @@ protocol_process(protocol *self)
         if (rstate == R_HEAD) {
             ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
             if (n < 0) {
-                if (n == JP_HTTP1_HEADERS_FULL) {
+                if (__builtin_expect(n == JP_HTTP1_HEADERS_FULL, 0)) {
                     /* The head is still at p (nothing consumed it, nothing ran): the parse
                      * goes on, on the larger array, from the line it paused at. */
                     if (protocol_grow_headers(self) == 0)
