@@ -32,6 +32,11 @@
  *     keeps no rule of its own: it hands whatever it does not finish to the general code at
  *     a line boundary. The level is chosen once per jp_http1_parse() call from p->simd, so
  *     no line pays for an indirect call, and both levels share every rule of the grammar.
+ *   - A full header array stops the fast loops at the start of a line, and the general
+ *     code alone decides what that means: 431, or (grow_headers, the array below
+ *     max_headers) a pause in HTTP1_S_FIELD at that line, which a call on a larger array
+ *     resumes like any other. So growth costs the per-field paths nothing, and the answer
+ *     is the one the larger array would have given from the start.
  *   - jp_http1_parser_reset() (inline, in http1.h) clears only what a parse reads before
  *     writing it; every field of the head that http1.h lets a caller read after a success
  *     is written by that parse.
