@@ -1409,8 +1409,9 @@ test_grow(void)
             int small = max <= 12;
             for (uint32_t n = 1; n <= max + 2; n++) {
                 /* The default limit: only the lines around the boundaries. */
-                if (!small && !(n <= 3 || (n >= cap0 - 1 && n <= cap0 + 1) || n == 2 * cap0 ||
-                                n >= max - 1))
+                int boundary =
+                    n <= 3 || (n >= cap0 - 1 && n <= cap0 + 1) || n == 2 * cap0 || n >= max - 1;
+                if (!small && !boundary)
                     continue;
                 for (int variant = 0; variant < 4; variant++) {
                     uint32_t special = n > 4 ? n - 4 : 0;

@@ -167,7 +167,7 @@ def test_async_handler_reads_headers_after_later_heads_grow_the_array(hdr):
     reqs = [head(n, f"a{k}", target) for k, (target, n) in enumerate(plan)]
     with hdr.conn() as c:
         c.send(b"".join(r for r, _ in reqs))
-        for (target, n), (_, fields), resp in zip(plan, reqs, c.responses(len(plan))):
+        for (_target, n), (_, fields), resp in zip(plan, reqs, c.responses(len(plan))):
             check(resp, n, fields)
 
 
@@ -202,4 +202,3 @@ def test_out_of_memory_while_growing_is_a_503(hdr):
         req, fields = head(MAX, "after-oom")
         c.send(req)
         check(c.response(), MAX, fields)
-
