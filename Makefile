@@ -66,7 +66,8 @@ fuzz: $(FUZZERS)
 # The server tests run with direct I/O (the default); the modules about the connection itself
 # run once more on the loops' own transports (JAPRONTO_IO=transport), the other I/O path.
 TRANSPORT_TESTS := $(addprefix tests/server/,test_basics.py test_pipelining.py \
-	test_connections.py test_bodies.py test_split.py test_clients.py test_errors.py)
+	test_connections.py test_bodies.py test_split.py test_clients.py test_errors.py \
+	test_header_growth.py)
 pytest:
 	$(PYTHON) -m pytest -q tests
 	JAPRONTO_IO=transport $(PYTHON) -m pytest -q -p no:cacheprovider $(TRANSPORT_TESTS)

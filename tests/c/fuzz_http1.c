@@ -201,6 +201,45 @@ fuzz_one(char *buf, size_t size, const jp_http1_limits *limits, jp_simd_level le
     fuzz_take(&fuzz_other, &p, buf, size, r);
     FUZZ_ASSERT(fuzz_same(&fuzz_whole, &fuzz_other));
 
+    /* The same split, on a header array that starts at one entry and doubles at each
+     * JP_HTTP1_HEADERS_FULL (as the connection's does), each old array freed at once: the
+     * same answer as the whole array's. Its limit is the whole parse's effective one. */
+    {
+        const jp_http1_limits *base = limits ? limits : &jp_http1_default_limits;
+        jp_http1_limits glim = *base;
+        if (glim.max_headers > FUZZ_FIELDS)
+            glim.max_headers = FUZZ_FIELDS;
+        uint32_t cap = 1;
+        jp_header *arr = malloc(sizeof(jp_header));
+        FUZZ_ASSERT(arr != NULL);
+        jp_http1_parser_init(&p, &glim, arr, cap);
+        p.simd = level;
+        p.grow_headers = 1;
+        size_t have = k;
+        r = fuzz_parse_prefix(&p, buf, have, size);
+        for (;;) {
+            if (r == JP_HTTP1_HEADERS_FULL) {
+                FUZZ_ASSERT(p.head.header_count == cap && cap < glim.max_headers);
+                uint32_t want = cap <= glim.max_headers / 2 ? cap * 2 : glim.max_headers;
+                jp_header *grown = malloc(want * sizeof(jp_header));
+                FUZZ_ASSERT(grown != NULL);
+                memcpy(grown, arr, cap * sizeof(jp_header));
+                free(arr);
+                arr = grown;
+                cap = want;
+                jp_http1_parser_set_headers(&p, arr, cap);
+            } else if (r == JP_HTTP1_NEED_MORE && have < size) {
+                have = size;
+            } else {
+                break;
+            }
+            r = fuzz_parse_prefix(&p, buf, have, size);
+        }
+        fuzz_take(&fuzz_other, &p, buf, size, r);
+        FUZZ_ASSERT(fuzz_same(&fuzz_whole, &fuzz_other));
+        free(arr);
+    }
+
     /* One byte at a time. */
     jp_http1_parser_init(&p, limits, fuzz_fields, FUZZ_FIELDS);
     p.simd = level;

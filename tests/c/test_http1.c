@@ -1306,6 +1306,188 @@ test_random(void)
     printf("random: %zu mutations, %lu parsed\n", rounds, ok);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* A header array that grows (grow_headers, JP_HTTP1_HEADERS_FULL).                           */
+
+/* A parser on a heap array of `cap` entries that grows it by doubling (at most to the
+ * limit) at each JP_HTTP1_HEADERS_FULL, as the connection does. The old array is freed at
+ * once, so a read of it afterwards is a use after free under ASan. */
+typedef struct grower {
+    jp_http1_parser p;
+    jp_header *arr;
+    uint32_t cap;
+    unsigned fulls;
+} grower;
+
+static void
+grower_open(grower *g, jp_simd_level level, const jp_http1_limits *limits, uint32_t cap)
+{
+    g->arr = malloc(cap * sizeof(jp_header));
+    g->cap = cap;
+    g->fulls = 0;
+    jp_http1_parser_init(&g->p, limits, g->arr, cap);
+    g->p.simd = level;
+    g->p.grow_headers = 1;
+}
+
+static ptrdiff_t
+grower_parse(grower *g, const char *buf, size_t len)
+{
+    const jp_http1_limits *lim = g->p._limits;
+    ptrdiff_t r = jp_http1_parse(&g->p, buf, len);
+    while (r == JP_HTTP1_HEADERS_FULL) {
+        g->fulls++;
+        CHECK(g->cap < lim->max_headers && g->p.head.header_count == g->cap,
+              "full at %u of %u entries, limit %u", g->p.head.header_count, g->cap,
+              lim->max_headers);
+        uint32_t want = g->cap <= lim->max_headers / 2 ? g->cap * 2 : lim->max_headers;
+        jp_header *grown = malloc(want * sizeof(jp_header));
+        memcpy(grown, g->arr, g->p.head.header_count * sizeof(jp_header));
+        /* What the parser must no longer read: poisoned, then freed. */
+        memset(g->arr, 0xA5, g->cap * sizeof(jp_header));
+        free(g->arr);
+        g->arr = grown;
+        g->cap = want;
+        jp_http1_parser_set_headers(&g->p, grown, want);
+        r = jp_http1_parse(&g->p, buf, len);
+    }
+    return r;
+}
+
+/* Builds a head of n field lines after the request line; the lines the server acts on
+ * (Host, Content-Length, Connection, Transfer-Encoding) are placed at `special`, so that
+ * their effect must carry over a pause. variant 1 adds a line the fast loops leave to the
+ * general code (a tab in the value), 2 a second Host at the end (400), 3 a bare LF as the
+ * last line (400). Returns the length. */
+static size_t
+grow_head(char *buf, uint32_t n, uint32_t special, int variant)
+{
+    size_t len = (size_t)sprintf(buf, "POST /grow?x=1 HTTP/1.1\r\n");
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == special)
+            len += (size_t)sprintf(buf + len, "Host: example.com\r\n");
+        else if (i == special + 1)
+            len += (size_t)sprintf(buf + len, "Content-Length: 5\r\n");
+        else if (i == special + 2)
+            len += (size_t)sprintf(buf + len, "Connection: close\r\n");
+        else if (variant == 1 && i == special + 3)
+            len += (size_t)sprintf(buf + len, "X-Tab: a\tb\r\n");
+        else if (variant == 2 && i == n - 1)
+            len += (size_t)sprintf(buf + len, "Host: again\r\n");
+        else if (variant == 3 && i == n - 1)
+            len += (size_t)sprintf(buf + len, "\n");
+        else
+            len += (size_t)sprintf(buf + len, "X-Field-%u:  value %u \r\n", i, i * 7);
+    }
+    len += (size_t)sprintf(buf + len, "\r\n");
+    return len;
+}
+
+/* A parser whose array grows must answer exactly what one given the whole limit's array
+ * answers: every head of 1 to limit + 2 lines, whole, split at every byte and trickled, on
+ * both levels, for a few starting sizes and limits; a head of exactly max_headers lines is
+ * accepted and one more is 431. A full array is reported only while the limit is above it,
+ * and only when a line starts past it. */
+static void
+test_grow(void)
+{
+    static char buf[8192];
+    static outcome want, got;
+    static const jp_http1_limits lim12 = {8192, 65536, 12, 100, 64};
+    static const jp_http1_limits lim10 = {8192, 65536, 10, 100, 64};
+    static const struct {
+        const jp_http1_limits *limits;
+        uint32_t cap;
+    } setups[] = {{&lim12, 3}, {&lim10, 3}, {&lim10, 1}, {&lim10, 10}, {&lim10, 16}, {NULL, 32}};
+    unsigned checked = 0;
+    for (int li = 0; li < nlevels; li++) {
+        jp_simd_level lv = levels[li];
+        for (size_t si = 0; si < sizeof setups / sizeof setups[0]; si++) {
+            const jp_http1_limits *lim = setups[si].limits;
+            uint32_t max = lim ? lim->max_headers : JP_HTTP1_DEFAULT_MAX_HEADERS;
+            uint32_t cap0 = setups[si].cap;
+            int small = max <= 12;
+            for (uint32_t n = 1; n <= max + 2; n++) {
+                /* The default limit: only the lines around the boundaries. */
+                int boundary =
+                    n <= 3 || (n >= cap0 - 1 && n <= cap0 + 1) || n == 2 * cap0 || n >= max - 1;
+                if (!small && !boundary)
+                    continue;
+                for (int variant = 0; variant < 4; variant++) {
+                    uint32_t special = n > 4 ? n - 4 : 0;
+                    if (variant != 0 && n < 6)
+                        continue;
+                    size_t len = grow_head(buf, n, special, variant);
+                    jp_http1_parser ref;
+                    jp_http1_parser_init(&ref, lim, field_store, MAX_FIELDS);
+                    ref.simd = lv;
+                    outcome_take(&want, &ref,
+                                 jp_http1_parse(&ref, jp_guarded_copy(&guard, buf, len), len));
+                    if (variant == 0) {
+                        if (n <= max)
+                            CHECK(want.ret == (ptrdiff_t)len && want.head.header_count == n &&
+                                      (n < 3 || (want.head.content_length == 5 &&
+                                                 !(want.head.flags & JP_HEAD_KEEP_ALIVE))),
+                                  "%u lines of %u accepted: %td", n, max, want.ret);
+                        else
+                            CHECK(want.ret == JP_HTTP1_ERROR && want.status == 431,
+                                  "%u lines of %u: 431", n, max);
+                    }
+                    char what[96];
+                    /* Whole, split at every byte, trickled. */
+                    for (size_t k = 0; k <= len + 1; k++) {
+                        grower g;
+                        grower_open(&g, lv, lim, cap0);
+                        ptrdiff_t r;
+                        if (k == len + 1) {
+                            r = JP_HTTP1_NEED_MORE;
+                            for (size_t m = 1; m <= len && r == JP_HTTP1_NEED_MORE; m++)
+                                r = grower_parse(&g, jp_guarded_copy(&guard, buf, m), m);
+                        } else {
+                            r = grower_parse(&g, jp_guarded_copy(&guard, buf, k), k);
+                            if (r == JP_HTTP1_NEED_MORE && k < len)
+                                r = grower_parse(&g, jp_guarded_copy(&guard, buf, len), len);
+                        }
+                        outcome_take(&got, &g.p, r);
+                        describe(&got, what, sizeof what);
+                        CHECK(outcome_eq(&want, &got),
+                              "%s: %u lines (variant %d), array %u of %u, split %zu: %s",
+                              jp_simd_name(lv), n, variant, cap0, max, k, what);
+                        /* Grown only as far as needed: a full array only with lines past it. */
+                        uint32_t need = 0;
+                        if (got.ret > 0 || (got.ret == JP_HTTP1_ERROR && variant == 0))
+                            need = n < max ? n : max;
+                        if (variant == 0)
+                            CHECK(need <= cap0 ? g.fulls == 0 : g.cap >= need && g.cap < 2 * need,
+                                  "%s: %u lines, array %u: %u fulls to %u", jp_simd_name(lv), n,
+                                  cap0, g.fulls, g.cap);
+                        free(g.arr);
+                        checked++;
+                    }
+                }
+            }
+        }
+    }
+    /* Without grow_headers, a full array is 431 as before, whatever the limit. */
+    {
+        jp_header four[4];
+        jp_http1_parser p;
+        jp_http1_parser_init(&p, NULL, four, 4);
+        CHECK(p.grow_headers == 0, "grow_headers is 0 after init");
+        size_t len = grow_head(buf, 5, 0, 0);
+        CHECK(jp_http1_parse(&p, buf, len) == JP_HTTP1_ERROR && p.error_status == 431,
+              "no growth asked: 431");
+        /* reset keeps grow_headers and the array. */
+        p.grow_headers = 1;
+        jp_http1_parser_reset(&p);
+        CHECK(p.grow_headers == 1 && p.head.headers == four, "reset keeps grow_headers");
+        CHECK(jp_http1_parse(&p, buf, len) == JP_HTTP1_HEADERS_FULL && p.head.header_count == 4,
+              "full at 4");
+        CHECK(jp_http1_parse(&p, buf, len) == JP_HTTP1_HEADERS_FULL, "full again, same array");
+    }
+    printf("grow: %u parses compared\n", checked);
+}
+
 int
 main(void)
 {
@@ -1326,6 +1508,7 @@ main(void)
     test_reuse();
     test_default_limits();
     test_trickle();
+    test_grow();
     test_byte_classes();
     test_random();
 

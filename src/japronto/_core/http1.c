@@ -32,6 +32,11 @@
  *     keeps no rule of its own: it hands whatever it does not finish to the general code at
  *     a line boundary. The level is chosen once per jp_http1_parse() call from p->simd, so
  *     no line pays for an indirect call, and both levels share every rule of the grammar.
+ *   - A full header array stops the fast loops at the start of a line, and the general
+ *     code alone decides what that means: 431, or (grow_headers, the array below
+ *     max_headers) a pause in HTTP1_S_FIELD at that line, which a call on a larger array
+ *     resumes like any other. So growth costs the per-field paths nothing, and the answer
+ *     is the one the larger array would have given from the start.
  *   - jp_http1_parser_reset() (inline, in http1.h) clears only what a parse reads before
  *     writing it; every field of the head that http1.h lets a caller read after a success
  *     is written by that parse.
@@ -1498,6 +1503,17 @@ field:
         }
     }
     if (nh >= max_fields) {
+        /* The array is full. If it, not max_headers, is the limit and the caller can grow
+         * it, the parse pauses at the start of this line (http1.h); otherwise the head has
+         * too many fields. The fast loops stop at a full array too, so this is the one place
+         * that decides, and no per-field path tests anything more for it. */
+        if (p->grow_headers && max_fields < lim->max_headers) {
+            h->header_count = nh;
+            p->_state = HTTP1_S_FIELD;
+            p->_scan = (uint32_t)pos;
+            p->_line_start = (uint32_t)pos;
+            return JP_HTTP1_HEADERS_FULL;
+        }
         status = 431;
         reason = "too many header fields";
         goto error;
@@ -1894,6 +1910,15 @@ jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_heade
         p->_max_fields = p->_limits->max_headers;
     p->simd = jp_simd_default();
     p->head.headers = headers;
+}
+
+void
+jp_http1_parser_set_headers(jp_http1_parser *p, jp_header *headers, uint32_t headers_cap)
+{
+    p->head.headers = headers;
+    p->_max_fields = headers ? headers_cap : 0;
+    if (p->_limits->max_headers < p->_max_fields)
+        p->_max_fields = p->_limits->max_headers;
 }
 
 ptrdiff_t

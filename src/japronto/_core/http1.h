@@ -48,6 +48,24 @@
  * Limits (jp_http1_limits) give: request line too long 414; head too large or too many
  * fields 431; declared body too large 413. They are checked as bytes arrive, so an oversized
  * head is refused as soon as it passes the limit, never buffered to the end.
+ *
+ * A header array that grows. The caller may start with an array smaller than max_headers
+ * and set p->grow_headers: the parser then stops with JP_HTTP1_HEADERS_FULL, instead of
+ * answering 431, when a field line begins and every entry of the array is taken while
+ * max_headers still allows more. The parse is paused at the start of that line, exactly as
+ * after JP_HTTP1_NEED_MORE (header_count entries filled, nothing of the line taken yet), so
+ * the caller makes a larger array holding those entries (realloc does), hands it over with
+ * jp_http1_parser_set_headers() and calls again with the same bytes; the parse goes on from
+ * that line, nothing is scanned twice, and the answer is the one a parser given the larger
+ * array from the start would give. Only the general code's rare path tests for this: the
+ * per-field work is the same with or without it.
+ *
+ *     ptrdiff_t n = jp_http1_parse(&p, buf, len);
+ *     while (n == JP_HTTP1_HEADERS_FULL) {
+ *         cap = grow(&headers, cap);          (keeps entries [0, p.head.header_count))
+ *         jp_http1_parser_set_headers(&p, headers, cap);
+ *         n = jp_http1_parse(&p, buf, len);
+ *     }
  */
 #ifndef JP_HTTP1_H
 #define JP_HTTP1_H
@@ -60,6 +78,8 @@
 
 #define JP_HTTP1_NEED_MORE (-2)
 #define JP_HTTP1_ERROR (-1)
+/* Only with p->grow_headers set: the header array is full and max_headers allows more. */
+#define JP_HTTP1_HEADERS_FULL (-3)
 
 #define JP_HTTP1_DEFAULT_MAX_REQUEST_LINE 8192u
 #define JP_HTTP1_DEFAULT_MAX_HEAD_SIZE 65536u
@@ -157,6 +177,9 @@ typedef struct jp_http1_parser {
     uint16_t error_status;    /* after JP_HTTP1_ERROR: 400, 413, 414, 431, 501 or 505 */
     const char *error_reason; /* after JP_HTTP1_ERROR: short static English text, no CR/LF */
     jp_simd_level simd;       /* scan implementation; from jp_simd_default() at init */
+    /* 0 at init. Set, a full array that max_headers does not yet limit is answered
+     * JP_HTTP1_HEADERS_FULL rather than 431 (see the top of this file). Kept by reset. */
+    uint8_t grow_headers;
 
     const jp_http1_limits *_limits;
     uint32_t _max_fields; /* min(limits->max_headers, headers_cap), 0 without an array */
@@ -173,10 +196,21 @@ typedef struct jp_http1_parser {
 
 /* Prepares a parser. limits may be NULL for jp_http1_default_limits; the pointer is kept and
  * must outlive the parser; the other limits are read at each call, but max_headers only
- * here. headers is the caller's array of headers_cap entries, kept too; the effective field
- * limit is min(limits->max_headers, headers_cap). Never fails. */
+ * here and in jp_http1_parser_set_headers(). headers is the caller's array of headers_cap
+ * entries, kept too (in p->head.headers); the effective field limit is
+ * min(limits->max_headers, headers_cap). grow_headers is left 0: a full array is then 431,
+ * whatever max_headers says. Never fails. */
 void jp_http1_parser_init(jp_http1_parser *p, const jp_http1_limits *limits, jp_header *headers,
                           uint32_t headers_cap);
+
+/* Replaces the header array, keeping everything else, the state of a paused parse included.
+ * The new array holds headers_cap entries and already holds a copy of entries
+ * [0, p->head.header_count) of the old one (whose memory the parser then never touches
+ * again); the effective field limit becomes min(limits->max_headers, headers_cap). Valid
+ * after JP_HTTP1_HEADERS_FULL, after jp_http1_parser_reset() and before the first call; not
+ * after JP_HTTP1_NEED_MORE, when the entry past header_count may hold the name of a line
+ * still arriving. Never fails. */
+void jp_http1_parser_set_headers(jp_http1_parser *p, jp_header *headers, uint32_t headers_cap);
 
 /* Forgets the current request so that the next call parses a new one from offset 0.
  * Keeps limits, the headers array and the simd level. Inline: the caller's stores take the
@@ -204,6 +238,10 @@ jp_http1_parser_reset(jp_http1_parser *p)
 /* Parses buf[0..len), the start of one request. Returns:
  *   > 0                  the head is complete and is buf[0..return); p->head is filled;
  *   JP_HTTP1_NEED_MORE   the head is incomplete and nothing is wrong with it so far;
+ *   JP_HTTP1_HEADERS_FULL  (only if p->grow_headers) a field line starts, every entry of the
+ *                        array is taken and max_headers allows more: give a larger array
+ *                        (jp_http1_parser_set_headers) and call again with the same bytes.
+ *                        Nothing is wrong with the head so far; NEED_MORE's contract holds;
  *   JP_HTTP1_ERROR       the request is invalid or over a limit; p->error_status and
  *                        p->error_reason say why. The connection must be closed after the
  *                        error response: the rest of its bytes cannot be framed.

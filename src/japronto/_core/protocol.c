@@ -82,6 +82,14 @@ typedef struct readbuf {
 #define PROTOCOL_MEMO_EMPTY UINT32_MAX
 /* ctx_key when no context is kept: its version byte is no version's. */
 #define PROTOCOL_CTX_NONE 0xFFFFFFFFu
+/* The header array a connection starts with (jp_header entries, 20 bytes each: 640 bytes
+ * instead of max_headers' 2,000 by default). Most requests carry 5 to 20 field lines; a
+ * browser's navigation about 17 (Host, Connection, User-Agent, Accept*, the sec-ch-ua and
+ * Sec-Fetch-* families, Cookie, a conditional or two), and a CDN or proxies in front add
+ * up to about ten (X-Forwarded-*, X-Real-IP, a request id, a trace id, the CDN's own), so
+ * 32 takes every ordinary request with room to spare, and the growth (protocol_grow_headers)
+ * stays the rare path it is written as. */
+#define PROTOCOL_HEADERS_INITIAL 32u
 
 /* The block pools (see jp_block_pool in state.h). A block goes back only if it has the pool's
  * size; a grown one is freed. */
@@ -318,7 +326,13 @@ typedef struct protocol {
     /* Reading. */
     readbuf *rb;
     jp_http1_parser parser;
-    jp_header *headers; /* limits.max_headers entries, the parser's */
+    /* The parser's header array, headers_cap entries (PROTOCOL_HEADERS_INITIAL, or
+     * max_headers if lower, at first). It grows when a head has more field lines than it
+     * holds (protocol_grow_headers) and then stays grown for the connection's life. The
+     * parser's head keeps the same pointer (parser.head.headers); see
+     * protocol_grow_headers for who else reads the array and why a move is safe. */
+    jp_header *headers;
+    uint32_t headers_cap;
     int rstate;
     size_t head_len;    /* R_BODY_*: bytes of the head of the request at rb->pos */
     size_t body_need;   /* R_BODY_LENGTH */
@@ -1141,6 +1155,50 @@ protocol_drop_closed(protocol *self)
         readbuf_drop_block(self->rb);
 }
 
+/* The parser said JP_HTTP1_HEADERS_FULL: the head being parsed has more field lines than the
+ * header array holds, and max_headers allows more. Doubles the array (at most to
+ * max_headers), keeping the entries parsed so far, and gives it to the parser, which goes on
+ * from the line it paused at when called again with the same bytes. 0, or -1 when the
+ * memory is not there (no exception set; the array and the parser are unchanged). Runs no
+ * Python code.
+ *
+ * Doubling rather than going straight to max_headers: a head of 40 lines costs a 64-entry
+ * array, not max_headers' (which an application may set far higher than 100), and the
+ * entries parsed so far are copied at most log2(max_headers / 32) times for a head, each
+ * time fewer than the new capacity: a constant factor on the field lines, paid only by a
+ * connection whose client sends that many.
+ *
+ * Who holds the array. The invariant: while the parser parses a head, no Request reads the
+ * array, and every reader that comes later reaches it through parser.head.headers, never
+ * through a pointer of its own, so moving it is safe as long as that member is updated,
+ * which jp_http1_parser_set_headers does.
+ *   - The parser: parser.head.headers (self->headers is the same pointer, for the free).
+ *   - A Request attached to the connection reads the head in place through its hd, which is
+ *     &self->parser.head, so it sees the new pointer. The one attached Request at parse time
+ *     is the spare, which is clean (jp_request_finish recycled it: it made nothing from the
+ *     headers, its `headers` mapping included) and is read again only after
+ *     jp_request_reuse, for a head this parser finished, on the array it finished it in.
+ *     A handler runs only inside protocol_dispatch, never during a parse (protocol_process
+ *     is not re-entered), and a Request kept past its dispatch was detached then: its
+ *     headers are its own copy (hdrs_inline or its own heap block).
+ *   - The route memo keeps a copy of the path bytes, the response context a word of the
+ *     head's flags: neither holds a pointer into the array. Queue entries hold Requests
+ *     (detached, as above) and rendered bytes. */
+static __attribute__((noinline, cold)) int
+protocol_grow_headers(protocol *self)
+{
+    uint32_t cap = self->headers_cap;
+    uint32_t max = self->limits.max_headers;
+    uint32_t want = cap <= max / 2 ? cap * 2 : max;
+    jp_header *grown = PyMem_Realloc(self->headers, (size_t)want * sizeof(jp_header));
+    if (grown == NULL)
+        return -1;
+    self->headers = grown;
+    self->headers_cap = want;
+    jp_http1_parser_set_headers(&self->parser, grown, want);
+    return 0;
+}
+
 static int
 protocol_process(protocol *self)
 {
@@ -1173,8 +1231,15 @@ protocol_process(protocol *self)
         if (rstate == R_HEAD) {
             ptrdiff_t n = jp_http1_parse(&self->parser, p, avail);
             if (n < 0) {
-                if (n == JP_HTTP1_ERROR)
+                if (__builtin_expect(n == JP_HTTP1_HEADERS_FULL, 0)) {
+                    /* The head is still at p (nothing consumed it, nothing ran): the parse
+                     * goes on, on the larger array, from the line it paused at. */
+                    if (protocol_grow_headers(self) == 0)
+                        continue;
+                    protocol_reject(self, 503, "out of memory for the request's header fields");
+                } else if (n == JP_HTTP1_ERROR) {
                     protocol_reject(self, self->parser.error_status, self->parser.error_reason);
+                }
                 break; /* or JP_HTTP1_NEED_MORE */
             }
             if (self->parser.head.framing != JP_FRAMING_NONE) {
@@ -1655,12 +1720,16 @@ protocol_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_CLEAR(limits);
     Py_CLEAR(depth);
 
-    self->headers = PyMem_Calloc(self->limits.max_headers, sizeof(jp_header));
+    self->headers_cap = self->limits.max_headers < PROTOCOL_HEADERS_INITIAL
+                            ? self->limits.max_headers
+                            : PROTOCOL_HEADERS_INITIAL;
+    self->headers = PyMem_Calloc(self->headers_cap, sizeof(jp_header));
     if (self->headers == NULL) {
         PyErr_NoMemory();
         goto error;
     }
-    jp_http1_parser_init(&self->parser, &self->limits, self->headers, self->limits.max_headers);
+    jp_http1_parser_init(&self->parser, &self->limits, self->headers, self->headers_cap);
+    self->parser.grow_headers = 1;
     self->rb = PyObject_New(readbuf, st->readbuf_type);
     if (self->rb == NULL)
         goto error;
