@@ -1824,6 +1824,45 @@ protocol_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+/* A request partly received: its body being read, or some bytes of its head. */
+static int
+protocol_partial(const protocol *self)
+{
+    return self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED ||
+           (self->rstate == R_HEAD && self->rb->len > self->rb->pos);
+}
+
+/* What the connection is doing, for the reaper (the `state` attribute, named by
+ * protocol_activity_names) and for what it then asks of the connection (time_out). */
+typedef enum {
+    PROTOCOL_CLOSED,
+    PROTOCOL_WRITING,  /* waiting for the client to take what was sent (or to close) */
+    PROTOCOL_HANDLING, /* requests in flight or being written */
+    PROTOCOL_BODY,     /* a request partly received: its body */
+    PROTOCOL_HEAD,     /* a request partly received: its head */
+    PROTOCOL_IDLE,     /* waiting for a request */
+} protocol_activity;
+
+static const char *const protocol_activity_names[] = {
+    [PROTOCOL_CLOSED] = "closed", [PROTOCOL_WRITING] = "writing",
+    [PROTOCOL_HANDLING] = "handling", [PROTOCOL_BODY] = "body",
+    [PROTOCOL_HEAD] = "head", [PROTOCOL_IDLE] = "idle",
+};
+
+static protocol_activity
+protocol_activity_of(const protocol *self)
+{
+    if (self->closed)
+        return PROTOCOL_CLOSED;
+    if (self->writing_paused || self->closing)
+        return PROTOCOL_WRITING;
+    if (self->qlen > 0 || self->out.len > 0)
+        return PROTOCOL_HANDLING;
+    if (!protocol_partial(self))
+        return PROTOCOL_IDLE;
+    return self->rstate == R_HEAD ? PROTOCOL_HEAD : PROTOCOL_BODY;
+}
+
 /* Graceful shutdown of one connection: no further request is read. An idle connection closes
  * now; one with requests in flight closes after their responses, the last of which says
  * Connection: close; a request only partly received is not started: it is answered 503 and
@@ -1836,8 +1875,7 @@ protocol_close_gracefully(PyObject *op, PyObject *Py_UNUSED(ignored))
         Py_RETURN_TRUE;
     Py_INCREF(op);
     int now = 0;
-    int partial = self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED ||
-                  (self->rstate == R_HEAD && self->rb->len > self->rb->pos);
+    int partial = protocol_partial(self);
     if (self->qlen > 0) {
         protocol_entry(self, self->qlen - 1)->ctx.keep_alive = 0;
         protocol_finish_after(self);
@@ -1855,9 +1893,10 @@ protocol_close_gracefully(PyObject *op, PyObject *Py_UNUSED(ignored))
 
 /* The reaper's deadline for a request only partly received (state "head" or "body"): the
  * request is not started; it is answered 408 Request Timeout with reason (a str, the body's
- * text) and the connection closes after it, as a malformed request is answered. A client that
- * takes none of that answer is left to the send timeout. Returns False when the connection
- * was already closed or closing (nothing is written), else True. */
+ * text) and the connection closes after it, as a malformed request is answered. Nothing is
+ * in flight or waiting to be written then, so the 408 is the connection's next answer. A
+ * client that takes none of it is left to the send timeout. Returns False, and writes
+ * nothing, when the connection is in any other state, else True. */
 static PyObject *
 protocol_time_out(PyObject *op, PyObject *reason)
 {
@@ -1870,7 +1909,8 @@ protocol_time_out(PyObject *op, PyObject *reason)
     const char *text = PyUnicode_AsUTF8(reason);
     if (text == NULL)
         return NULL;
-    if (self->closed || self->closing)
+    protocol_activity now = protocol_activity_of(self);
+    if (now != PROTOCOL_HEAD && now != PROTOCOL_BODY)
         Py_RETURN_FALSE;
     Py_INCREF(op);
     protocol_reject(self, 408, text);
@@ -1941,27 +1981,12 @@ protocol_set_direct_blocked(PyObject *op, PyObject *value, void *closure)
     return 0;
 }
 
-/* What the connection is doing, for the reaper: "idle" (waiting for a request), "head" or
- * "body" (a request partly received), "handling" (requests in flight or being written). */
+/* What the connection is doing, for the reaper (protocol_activity_of). */
 static PyObject *
 protocol_get_state(PyObject *op, void *closure)
 {
     (void)closure;
-    protocol *self = PROTOCOL(op);
-    const char *state;
-    if (self->closed)
-        state = "closed";
-    else if (self->writing_paused || self->closing)
-        state = "writing"; /* waiting for the client to take what was sent (or to close) */
-    else if (self->qlen > 0 || self->out.len > 0)
-        state = "handling";
-    else if (self->rstate == R_BODY_LENGTH || self->rstate == R_BODY_CHUNKED)
-        state = "body";
-    else if (self->rstate == R_HEAD && self->rb->len > self->rb->pos)
-        state = "head";
-    else
-        state = "idle";
-    return PyUnicode_FromString(state);
+    return PyUnicode_FromString(protocol_activity_names[protocol_activity_of(PROTOCOL(op))]);
 }
 
 static PyObject *

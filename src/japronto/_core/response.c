@@ -1825,19 +1825,13 @@ static PyType_Slot response_slots[] = {
     {Py_tp_repr, response_repr},       {0, NULL},
 };
 
-#ifdef Py_TPFLAGS_IMMUTABLETYPE
-#define RESPONSE_IMMUTABLE Py_TPFLAGS_IMMUTABLETYPE
-#else
-#define RESPONSE_IMMUTABLE 0
-#endif
-
 /* Not Py_TPFLAGS_BASETYPE: the serialiser reads the C struct of any object that passes
  * jp_response_check, which is an exact type check, and a subclass could not change what is
  * sent anyway. */
 static PyType_Spec response_spec = {
     .name = "japronto._core.Response",
     .basicsize = sizeof(response_object),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | RESPONSE_IMMUTABLE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | JP_TPFLAGS_IMMUTABLETYPE,
     .slots = response_slots,
 };
 
@@ -1975,7 +1969,7 @@ static PyType_Spec response_method_spec = {
     .name = "japronto._core.ResponseMethod",
     .basicsize = sizeof(response_method_object),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
-             Py_TPFLAGS_HAVE_VECTORCALL | RESPONSE_IMMUTABLE | JP_TPFLAGS_DISALLOW_INSTANTIATION,
+             Py_TPFLAGS_HAVE_VECTORCALL | JP_TPFLAGS_IMMUTABLETYPE | JP_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = response_method_slots,
 };
 

@@ -1148,12 +1148,6 @@ PyDoc_STRVAR(router_matcher_doc,
              "tuple of (text: bytes, name: str | None), one per '/'-separated segment: a literal\n"
              "segment when name is None, else a placeholder after the literal prefix text.");
 
-#ifdef Py_TPFLAGS_IMMUTABLETYPE
-#define ROUTER_TPFLAGS_IMMUTABLE Py_TPFLAGS_IMMUTABLETYPE
-#else
-#define ROUTER_TPFLAGS_IMMUTABLE 0
-#endif
-
 static PyType_Slot router_matcher_slots[] = {
     {Py_tp_doc, (void *)router_matcher_doc},
     {Py_tp_new, router_matcher_new},
@@ -1168,7 +1162,7 @@ static PyType_Spec router_matcher_spec = {
     .name = "japronto._core.Matcher",
     .basicsize = sizeof(router_matcher),
     /* No Py_TPFLAGS_BASETYPE: jp_router_match relies on the exact layout. */
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | ROUTER_TPFLAGS_IMMUTABLE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | JP_TPFLAGS_IMMUTABLETYPE,
     .slots = router_matcher_slots,
 };
 

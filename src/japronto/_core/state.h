@@ -71,6 +71,13 @@ PyModule_AddObjectRef(PyObject *module, const char *name, PyObject *value)
 #define JP_TPFLAGS_DISALLOW_INSTANTIATION 0
 #endif
 
+/* Types whose attributes Python code must not set (3.10+; before, nothing to ask for). */
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+#define JP_TPFLAGS_IMMUTABLETYPE Py_TPFLAGS_IMMUTABLETYPE
+#else
+#define JP_TPFLAGS_IMMUTABLETYPE 0
+#endif
+
 /* The Request attributes computed in Python, by japronto.request_helpers.get_<name>(request)
  * (request.c caches each result in the request; module.c imports the functions). */
 enum {
