@@ -1135,13 +1135,6 @@ protocol_decode_chunked(protocol *self, const char *p, size_t avail)
     return 1;
 }
 
-/* Parses and dispatches every complete request in rb. Stops at an incomplete one, at a full
- * queue, when the transport asked us to stop writing, or after a request that ends the
- * connection. 0, or -1 with an exception when the connection must be dropped.
- *
- * Every complete request goes through the one call of protocol_dispatch below, which GCC
- * then inlines: a request without a body (nearly all) costs no call between here and its
- * handler. */
 /* What a closed connection lets go of once no dispatch is using it: the spare request (and
  * with it the cycle self -> spare -> self) and the read block. Requests never point into the
  * block after their dispatch (a kept request is detached), so it can go now rather than when
@@ -1199,6 +1192,13 @@ protocol_grow_headers(protocol *self)
     return 0;
 }
 
+/* Parses and dispatches every complete request in rb. Stops at an incomplete one, at a full
+ * queue, when the transport asked us to stop writing, or after a request that ends the
+ * connection. 0, or -1 with an exception when the connection must be dropped.
+ *
+ * Every complete request goes through the one call of protocol_dispatch below, which GCC
+ * then inlines: a request without a body (nearly all) costs no call between here and its
+ * handler. */
 static int
 protocol_process(protocol *self)
 {
@@ -1953,17 +1953,6 @@ protocol_get_transport(PyObject *op, void *closure)
 }
 
 static PyObject *
-protocol_get_idle(PyObject *op, void *closure)
-{
-    (void)closure;
-    protocol *self = PROTOCOL(op);
-    /* Idle: connected, nothing queued or being read. The reaper closes only idle ones. */
-    int idle = !self->closed && self->qlen == 0 && self->rstate == R_HEAD &&
-               self->rb->len == self->rb->pos && self->out.len == 0;
-    return PyBool_FromLong(idle);
-}
-
-static PyObject *
 protocol_get_direct_blocked(PyObject *op, void *closure)
 {
     (void)closure;
@@ -2017,8 +2006,6 @@ static PyGetSetDef protocol_getset[] = {
     {"pipeline_length", protocol_get_pipeline_len, NULL, "Requests queued for a response.",
      NULL},
     {"transport", protocol_get_transport, NULL, "The transport, or None once closed.", NULL},
-    {"idle", protocol_get_idle, NULL,
-     "True when no request is being read, handled or written on the connection.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -44,10 +44,7 @@
 #include "response.h"
 
 #include <assert.h>
-#include <stddef.h>
 #include <string.h>
-
-#include <structmember.h>
 
 typedef jp_request request; /* the layout is in request.h (see there why) */
 
