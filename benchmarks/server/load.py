@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""An exact load for counting: sends exactly N GET requests, D at a time, and reads exactly N
-responses.
+"""An exact load for counting: sends exactly N GET requests (or POSTs of one body), D at a time,
+and reads exactly N responses.
 
 `count` runs it against a server under callgrind or strace, where what matters is not speed
 but that the server sees a known number of requests in a known shape: each round sends D
@@ -14,7 +14,11 @@ send it). The exit status is 0 only if exactly N responses came back, all 2xx, a
 --expect, all with that body; so it is also the smoke test `run` and `count` do before
 measuring.
 
-Usage: load.py [-n N] [-d DEPTH] [-c CONNECTIONS] [--path /] [--expect 'Hello world!'] PORT
+With --body-file, each request is a POST of that file's bytes as `application/json` (the
+peer suite's echo); --expect-file takes the expected body from a file.
+
+Usage: load.py [-n N] [-d DEPTH] [-c CONNECTIONS] [--path /] [--body-file FILE]
+               [--expect 'Hello world!' | --expect-file FILE] PORT
 """
 
 from __future__ import annotations
@@ -28,14 +32,24 @@ import time
 ACCEPT = "text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7"
 
 
-def build_request(host: str, port: int, path: str) -> bytes:
+def build_request(host: str, port: int, path: str, body: bytes | None = None) -> bytes:
+    if body is None:
+        return (
+            f"GET {path} HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\n"
+            f"Accept: {ACCEPT}\r\n"
+            "Connection: keep-alive\r\n"
+            "\r\n"
+        ).encode("ascii")
     return (
-        f"GET {path} HTTP/1.1\r\n"
+        f"POST {path} HTTP/1.1\r\n"
         f"Host: {host}:{port}\r\n"
-        f"Accept: {ACCEPT}\r\n"
+        "Accept: application/json\r\n"
         "Connection: keep-alive\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
         "\r\n"
-    ).encode("ascii")
+    ).encode("ascii") + body
 
 
 class Reader:
@@ -102,15 +116,25 @@ def main() -> int:
     ap.add_argument("-d", "--depth", type=int, default=1, help="requests per round (pipelined)")
     ap.add_argument("-c", "--connections", type=int, default=1)
     ap.add_argument("--path", default="/")
-    ap.add_argument("--expect", help="the body every response must have")
+    ap.add_argument("--body-file", help="POST this file's bytes as application/json")
+    expect = ap.add_mutually_exclusive_group()
+    expect.add_argument("--expect", help="the body every response must have")
+    expect.add_argument("--expect-file", help="the same, read from a file")
     ap.add_argument("--timeout", type=float, default=300.0, help="per socket operation, s")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
     if args.requests < 1 or args.depth < 1 or args.connections < 1:
         ap.error("-n, -d and -c must be positive")
 
-    one = build_request(args.host, args.port, args.path)
+    body = None
+    if args.body_file:
+        with open(args.body_file, "rb") as f:
+            body = f.read()
+    one = build_request(args.host, args.port, args.path, body)
     expect = args.expect.encode() if args.expect is not None else None
+    if args.expect_file:
+        with open(args.expect_file, "rb") as f:
+            expect = f.read()
     conns = []
     for _ in range(args.connections):
         s = socket.create_connection((args.host, args.port), timeout=args.timeout)
