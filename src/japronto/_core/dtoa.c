@@ -75,9 +75,37 @@ dtoa_round_to_odd(const uint64_t g[2], uint64_t cp)
     return whole | (fraction != 0);
 }
 
+/* Drops v's trailing zeros (0 < v < 10^16) and returns how many there were. The largest steps
+ * go first, so that a short decimal like 0.1 (a 1 and fifteen zeros by then) costs four
+ * divisions, not fifteen. */
+static inline int
+dtoa_strip_zeros(uint64_t *v)
+{
+    uint64_t x = *v;
+    int n = 0;
+    while (x % 100000000 == 0) {
+        x /= 100000000;
+        n += 8;
+    }
+    if (x % 10000 == 0) {
+        x /= 10000;
+        n += 4;
+    }
+    if (x % 100 == 0) {
+        x /= 100;
+        n += 2;
+    }
+    if (x % 10 == 0) {
+        x /= 10;
+        n += 1;
+    }
+    *v = x;
+    return n;
+}
+
 /* The shortest decimal that reads back as c 2^q, the nearest among those of its length:
- * *digits x 10^*exp10. lower_closer says the double below is 2^(q-1) away rather than 2^q
- * (c = 2^52 above the smallest binade). The result may end in zeros. */
+ * *digits x 10^*exp10, *digits not a multiple of 10. lower_closer says the double below is
+ * 2^(q-1) away rather than 2^q (c = 2^52 above the smallest binade). */
 static void
 dtoa_shortest(uint64_t c, int q, int lower_closer, uint64_t *digits, int *exp10)
 {
@@ -109,13 +137,16 @@ dtoa_shortest(uint64_t c, int q, int lower_closer, uint64_t *digits, int *exp10)
     int sp10_in = vbl + open <= sp10 << 2;
     int tp10_in = (tp10 << 2) + open <= vbr;
     if (sp10_in != tp10_in) {
-        *digits = sp10_in ? sp10 : tp10;
-        *exp10 = k;
+        /* The only branch whose result can end in zeros: at least this one. */
+        uint64_t d = (sp10_in ? sp10 : tp10) / 10;
+        *exp10 = k + 1 + dtoa_strip_zeros(&d);
+        *digits = d;
         return;
     }
     uint64_t t = s + 1;
     int s_in = vbl + open <= s << 2;
     int t_in = (t << 2) + open <= vbr;
+    /* Neither s nor t is a multiple of 10 here: it would have been sp10 or tp10. */
     if (s_in != t_in) {
         *digits = s_in ? s : t;
         *exp10 = k;
@@ -159,60 +190,53 @@ dtoa_count_digits(uint64_t v)
     return (size_t)t + 1 - (v < dtoa_pow10[t]);
 }
 
-/* Writes the n decimal digits of v (v > 0) to out[0..n). */
+/* Writes the two digits of v < 100 to p[0..2). */
+static inline void
+dtoa_put2(char *p, uint32_t v)
+{
+    memcpy(p, dtoa_pairs + 2 * v, 2);
+}
+
+/* Writes the n decimal digits of v (0 < v < 10^17) to out[0..n). The low eight digits of a
+ * longer v are split off with one 64-bit division; the rest is done in 32 bits, whose
+ * divisions by constants are cheaper. */
 static inline void
 dtoa_write_digits(uint64_t v, char *out, size_t n)
 {
     char *p = out + n;
-    while (v >= 100) {
-        unsigned pair = (unsigned)(v % 100);
-        v /= 100;
-        p -= 2;
-        memcpy(p, dtoa_pairs + 2 * pair, 2);
+    if (v >= 100000000) {
+        uint64_t high = v / 100000000;
+        uint32_t low = (uint32_t)(v - high * 100000000);
+        uint32_t a = low / 10000;
+        uint32_t b = low % 10000;
+        p -= 8;
+        dtoa_put2(p, a / 100);
+        dtoa_put2(p + 2, a % 100);
+        dtoa_put2(p + 4, b / 100);
+        dtoa_put2(p + 6, b % 100);
+        v = high; /* below 10^9 */
     }
-    if (v >= 10) {
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        uint32_t rest = w / 100;
         p -= 2;
-        memcpy(p, dtoa_pairs + 2 * v, 2);
+        dtoa_put2(p, w - rest * 100);
+        w = rest;
+    }
+    if (w >= 10) {
+        p -= 2;
+        dtoa_put2(p, w);
     } else {
-        *--p = (char)('0' + v);
+        *--p = (char)('0' + w);
     }
 }
 
-/* Drops v's trailing zeros (v > 0) and returns how many there were: at most 16, since
- * v < 10^17; the largest steps first, so that a short decimal like 0.1 (1 followed by 15
- * zeros here) takes five divisions, not fifteen. */
-static inline int
-dtoa_strip_zeros(uint64_t *v)
-{
-    uint64_t x = *v;
-    int n = 0;
-    while (x % 100000000 == 0) {
-        x /= 100000000;
-        n += 8;
-    }
-    if (x % 10000 == 0) {
-        x /= 10000;
-        n += 4;
-    }
-    if (x % 100 == 0) {
-        x /= 100;
-        n += 2;
-    }
-    if (x % 10 == 0) {
-        x /= 10;
-        n += 1;
-    }
-    *v = x;
-    return n;
-}
-
-/* digits x 10^exp10 (digits > 0) laid out as repr does; see dtoa.h. The digits are written
- * straight into out, one place to the right where a point goes after the first of them, and
- * the digits before the point are then moved left over it. */
+/* digits x 10^exp10 (digits > 0, not a multiple of 10) laid out as repr does; see dtoa.h. The
+ * digits are written straight into out, one place to the right where a point goes after the first
+ * of them, and the digits before the point are then moved left over it. */
 static size_t
 dtoa_format(uint64_t digits, int exp10, char *out)
 {
-    exp10 += dtoa_strip_zeros(&digits);
     size_t n = dtoa_count_digits(digits);
     /* The value is 0.d1d2... x 10^decpt. */
     int decpt = (int)n + exp10;
@@ -261,7 +285,7 @@ dtoa_format(uint64_t digits, int exp10, char *out)
         *p++ = (char)('0' + x / 100);
         x %= 100;
     }
-    memcpy(p, dtoa_pairs + 2 * x, 2);
+    dtoa_put2(p, (uint32_t)x);
     return (size_t)(p + 2 - out);
 }
 
