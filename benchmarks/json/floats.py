@@ -10,11 +10,16 @@ floats and once with --large. Start-up, the import and each Response's fixed cos
 same in both runs, so (Ir(large) - Ir(small)) / ((large - small) x loops) is the cost of one
 float: the encoder's float path plus the list walk and the "," before each element. Callgrind
 counts instructions, not time, so the figure does not depend on the machine's load.
+
+Last, the same difference for whole responses: benchmarks/peers/body-1k.json (the 1 KiB body
+of the peer suite, 23 floats among other values) encoded --small times and --large times,
+over the difference: the instructions of one Response(json=body).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -30,9 +35,18 @@ def floats(kind: str, n: int) -> list[float]:
     return [rnd.randrange(0, 100000) / 100 for _ in range(n)]
 
 
+BODY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers", "body-1k.json")
+
+
 def work(kind: str, n: int, loops: int) -> None:
     from japronto._core import Response
 
+    if kind == "body":
+        with open(BODY) as f:
+            body = json.load(f)
+        for _ in range(n):
+            Response(json=body)
+        return
     lst = floats(kind, n)
     for _ in range(loops):
         Response(json=lst)
@@ -56,6 +70,7 @@ def callgrind_ir(kind: str, n: int, loops: int) -> int:
                 str(loops),
             ],
             check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict work in both runs
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -71,7 +86,7 @@ def main() -> int:
     ap.add_argument("--loops", type=int, default=100)
     ap.add_argument("--small", type=int, default=100)
     ap.add_argument("--large", type=int, default=1100)
-    ap.add_argument("--work", choices=["random", "prices"])
+    ap.add_argument("--work", choices=["random", "prices", "body"])
     ap.add_argument("--n", type=int)
     args = ap.parse_args()
     if args.work:
@@ -82,6 +97,10 @@ def main() -> int:
         large = callgrind_ir(kind, args.large, args.loops)
         per = (large - small) / ((args.large - args.small) * args.loops)
         print(f"{kind:7} Ir {small:,} / {large:,}: {per:,.1f} instructions per float")
+    small = callgrind_ir("body", args.small, 0)
+    large = callgrind_ir("body", args.large, 0)
+    per = (large - small) / (args.large - args.small)
+    print(f"body-1k Ir {small:,} / {large:,}: {per:,.1f} instructions per response")
     return 0
 
 
