@@ -14,6 +14,10 @@ What it writes:
 - Multiply-and-shift forms of floor(q log10 2), floor(log10(3/4 2^q)) and floor(e log2 10),
   each verified here against the exact definition (largest k with 10^k <= 2^q, and so on) for
   every argument in its range, so that dtoa.c needs no floating point and no proof by hand.
+
+It also checks, for every double, that dtoa_round_to_odd gives the round-to-odd of the exact
+value it stands for (verify_round_to_odd below), so that dtoa.c's exactness rests on this
+script and not only on the paper's proof.
 """
 
 from __future__ import annotations
@@ -95,11 +99,117 @@ def fit_three_quarters(m):
     return lo
 
 
+def modmin(n: int, m: int, a: int, b: int) -> int:
+    """min of (a y + b) mod m over 0 <= y < n (n >= 1), in O(log m) steps.
+
+    Between two wraps past m the values rise, so the minimum is b or a value just after a
+    wrap; the value after the j-th wrap is (b + j (-m mod a)) mod a for j = 1..wraps, which
+    is the same problem with the smaller modulus a (Euclid's descent)."""
+    best = None
+    while True:
+        a %= m
+        b %= m
+        best = b if best is None else min(best, b)
+        if a == 0 or n <= 1:
+            return best
+        wraps = (b + a * (n - 1)) // m
+        if wraps == 0:
+            return best
+        step = (-m) % a
+        n, m, a, b = wraps, a, step, (b + step) % a
+
+
+def _modmin_selftest() -> None:
+    import random
+
+    rnd = random.Random(9)
+    for _ in range(3000):
+        m = rnd.randrange(1, 2000)
+        a, b, n = rnd.randrange(0, 2 * m), rnd.randrange(0, 2 * m), rnd.randrange(1, 2500)
+        want = min((a * y + b) % m for y in range(n))
+        assert modmin(n, m, a, b) == want, (n, m, a, b)
+
+
+def _solutions(n, m, a, b, r):
+    """The y in [0, n) with (a y + b) mod m == r."""
+    g = math.gcd(a, m)
+    if (r - b) % g:
+        return []
+    mg = m // g
+    y0 = ((r - b) // g * pow(a // g, -1, mg)) % mg if mg > 1 else 0
+    return list(range(y0, n, mg))
+
+
+def verify_round_to_odd() -> int:
+    """Checks that dtoa_round_to_odd is exact for every double; returns how many values were
+    within 2^-63 of an integer (each then checked to have an odd integer part).
+
+    dtoa.c computes P = g (c' << h), exactly, for V = c' 2^q 10^-k (c' = 4c, 4c +- 2, and
+    4c - 1 when c = 2^52), with g - 10^-k 2^-r in (0, 1] and c' << h < 2^61, so that
+    P = V 2^127 + E with 0 < E < 2^61. It returns floor(P / 2^127), its lowest bit set when
+    floor(P / 2^64) mod 2^63 != 0. That is the round-to-odd of V when
+      - V is an integer: then E / 2^127 < 2^-66 leaves the integer part alone and the
+        fraction bits zero (nothing to check);
+      - frac(V) <= 1 - 2^-66: E cannot carry into the integer part;
+      - frac(V) >= 2^-63: the fraction shows in bits 64..126; or, below that, floor(V) is odd,
+        so that the lowest bit is set whatever the fraction bits say.
+    With V = x N / D in lowest terms and x running over an arithmetic progression (the c' of
+    one kind for every c of a binade), frac(V) = ((N x) mod D) / D: modmin gives the smallest
+    and, mirrored, the largest over the whole progression, and every x below 2^-63 is found by
+    splitting the progression around each minimum in turn."""
+    _modmin_selftest()
+    near = 0
+    for q in range(Q_MIN, Q_MAX + 1):
+        c_min = 1 if q == Q_MIN else 1 << 52
+        c_max = (1 << 53) - 1
+        kinds = [(floor_log10_pow2(q), None)]
+        if q > Q_MIN:
+            kinds.append((floor_log10_three_quarters_pow2(q), 1 << 52))
+        for k, only in kinds:
+            num = (2**q if q >= 0 else 1) * (10**-k if k < 0 else 1)
+            den = (2**-q if q < 0 else 1) * (10**k if k > 0 else 1)
+            g = math.gcd(num, den)
+            num, den = num // g, den // g
+            if only is None:
+                # x = 4 y + r0: 4c for c in [c_min, c_max]; 4c + 2 and 4c - 2 together are
+                # 4 y + 2 for y in [c_min - 1, c_max - 1]. (c = 2^52 is covered too.)
+                progressions = [(0, c_min, c_max - c_min + 1), (2, c_min - 1, c_max - c_min + 1)]
+                step = 4
+            else:
+                progressions = [(x, 0, 1) for x in (4 * only - 1, 4 * only, 4 * only + 2)]
+                step = 0
+            for r0, y_lo, count in progressions:
+                a = (num * step) % den
+                b = (num * (step * y_lo + r0)) % den
+                hi = den - 1 - modmin(count, den, (-a) % den, (den - 1 - b) % den)
+                assert (den - hi) << 66 >= den, (q, k, "carry into the integer part")
+                if den <= 1 << 63:
+                    continue  # a fraction that is not zero is at least 1 / den >= 2^-63
+                todo = [(0, count)]  # den > x for every x: no fraction is zero
+                while todo:
+                    start, n = todo.pop()
+                    if n <= 0:
+                        continue
+                    bb = (a * start + b) % den
+                    lo = modmin(n, den, a, bb)
+                    if lo << 63 >= den:
+                        continue  # every fraction here shows in bits 64..126
+                    ys = _solutions(n, den, a, bb, lo)
+                    for y in ys:
+                        x = step * (y_lo + start + y) + r0
+                        assert (num * x // den) & 1, (q, k, x, "even integer part")
+                        near += 1
+                    todo.append((start, ys[0]))
+                    todo.append((start + ys[0] + 1, n - ys[0] - 1))
+    return near
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
 
+    near = verify_round_to_odd()
     m10 = fit(floor_log10_pow2, math.log10(2), Q_MIN, Q_MAX)
     off34 = fit_three_quarters(m10)
     ks = [floor_log10_pow2(q) for q in range(Q_MIN, Q_MAX + 1)]
@@ -123,13 +233,13 @@ def main() -> int:
         rows.append((e, g >> 64, g & ((1 << 64) - 1)))
 
     # dtoa.c shifts c 4 (at most 2^55 + 2) left by h = q + floor(log2(10^-k)) + 2 and needs
-    # the result below 2^64 for its 64 x 64-bit products.
+    # the result below 2^61 (its products fit, and verify_round_to_odd assumes it).
     h_all = []
     for q in range(Q_MIN, Q_MAX + 1):
         for k in (floor_log10_pow2(q), floor_log10_three_quarters_pow2(q)):
             h_all.append(q + floor_log2_pow10(-k) + 2)
     h_min, h_max = min(h_all), max(h_all)
-    assert h_min >= 1 and ((1 << 55) + 2) << h_max < 1 << 64, (h_min, h_max)
+    assert h_min >= 1 and ((1 << 55) + 2) << h_max < 1 << 61, (h_min, h_max)
 
     lines = [
         "/*",
@@ -178,6 +288,7 @@ def main() -> int:
         return 0
     OUT.write_text(text)
     print(f"wrote {OUT}: {len(rows)} powers, e in [{e_min}, {e_max}], h in [{h_min}, {h_max}]")
+    print(f"round to odd exact for every double ({near} values within 2^-63 of an odd integer)")
     return 0
 
 

@@ -90,6 +90,8 @@ def test_powers_of_two_and_ten_with_neighbours():
         values += [p, math.nextafter(p, 0.0), math.nextafter(p, math.inf)]
     values += [0.0, -0.0, 5e-324, 2.225073858507201e-308, 2.2250738585072014e-308]
     values += [1.7976931348623157e308, -1.7976931348623157e308, 0.1, 0.3, 1 / 3]
+    # The two doubles whose scaled value is within 2^-63 of an integer (gen_dtoa_table.py).
+    values += [5592117679628511 * 2.0**163, 8887055249355788 * 2.0**664]
     _check(_finite(values))
 
 

@@ -124,6 +124,11 @@ test_fixed(void)
         {0x44b52d02c7e14af6u, "1e+23"},
         {0x54b249ad2594c37du, "1e+100"},
         {0x01aa74fe1c1e8908u, "1.2345678901234568e-300"},
+        /* The two doubles whose 4 v / 10^k lies within 2^-63 above an (odd) integer, as
+         * found by scripts/gen_dtoa_table.py: c = 5592117679628511, q = 163 and
+         * c = 8887055249355788, q = 664. */
+        {0x4d63de005bd620dfu, "6.538311315939327e+64"},
+        {0x6cbf92bacb3cb40cu, "6.802601037806062e+215"},
         {0x7ff0000000000000u, "inf"},
         {0xfff0000000000000u, "-inf"},
         {0x7ff8000000000000u, "nan"},

@@ -18,16 +18,18 @@
  *     decimal with fewer digits; if it holds both, the nearer to v wins, s on a tie when s is
  *     even. This is the rule of repr (David Gay's mode 0, ties to even).
  *
- * Exactness: every comparison is made on 4 v / 10^k and its two bounds, each computed as
- * c' 2^q (c' = 4 c, 4 c + 2 and 4 c - 2 or - 1) times g, a 126-bit overestimate of 10^-k (scaled by
- * a power of two), and rounded to odd: the integer part, with its lowest bit set when the fraction
- * is not zero. The paper proves that for every double this is the round-to-odd of the exact value,
- * and a value rounded to odd compares with an even integer exactly as the exact value does; every
- * comparison below is with one (4 s, 4 (s + 1), 40 s', and 2 (2 s + 1), the midpoint of s and
- * s + 1). The product here is the exact 192-bit g c', so its value is the paper's without
- * even the paper's dropping of the product's lowest 64 bits. The rest is integer arithmetic:
- * no floating point is used, so neither the rounding mode nor x87 excess precision can change
- * a result.
+ * Exactness: every comparison is made on 4 v / 10^k and its two bounds, c' 2^q 10^-k with
+ * c' = 4c, 4c + 2 and 4c - 2 (or 4c - 1), each computed as c' 2^q times g, a 126-bit
+ * overestimate of 10^-k (scaled by a power of two), and rounded to odd: the integer part, with
+ * its lowest bit set when the fraction is not zero. A value rounded to odd compares with an
+ * even integer exactly as the exact value does, and every comparison below is with one (4 s,
+ * 4 (s + 1), 40 s', and 2 (2 s + 1), the midpoint of s and s + 1). The paper proves that its
+ * computation gives the round-to-odd of the exact value for every double; the one here uses the
+ * exact 192-bit product, and scripts/gen_dtoa_table.py checks it for every double on its own
+ * (verify_round_to_odd, exact integers): no fraction comes within 2^-66 of 1, and the only two
+ * that are below 2^-63, too small to show in the bits looked at, sit above odd integers, whose
+ * round-to-odd is the integer itself. The rest is integer arithmetic: no floating point is
+ * used, so neither the rounding mode nor x87 excess precision can change a result.
  *
  * Java's Double.toString is Schubfach too, but it asks for at least two digits ("4.9E-324"),
  * for which the paper's code skips the shorter candidate when s < 100 and widens tiny
