@@ -27,6 +27,8 @@ CWARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CTEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(CWARN) $(SAN) -I$(CORE)
 
 CTESTS := $(patsubst tests/c/%.c,build/ctest/%,$(wildcard tests/c/test_*.c))
+# dtoa.c once more without the compiler's 128-bit integer, as on a 32-bit target.
+CTESTS += build/ctest/test_dtoa_no_int128
 FUZZERS := $(patsubst tests/c/%.c,build/fuzz/%,$(wildcard tests/c/fuzz_*.c))
 
 .PHONY: test test-deps ctest fuzz build pythons bench-parser format clean pytest pytest-asan
@@ -42,6 +44,10 @@ build:
 build/ctest/%: tests/c/%.c $(L0_SRC) $(L0_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CTEST_CFLAGS) -o $@ $< $(L0_SRC) -lm
+
+build/ctest/test_dtoa_no_int128: tests/c/test_dtoa.c $(L0_SRC) $(L0_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CTEST_CFLAGS) -DJP_DTOA_NO_INT128 -o $@ $< $(L0_SRC) -lm
 
 ctest: $(CTESTS)
 	@set -e; for t in $(CTESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done

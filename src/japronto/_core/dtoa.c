@@ -42,8 +42,6 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef unsigned __int128 dtoa_u128;
-
 #define DTOA_SIGNIFICAND_BITS 52
 #define DTOA_EXPONENT_BIAS 1075 /* v = c 2^(e - 1075) for a biased exponent field e > 0 */
 #define DTOA_Q_MIN (-1074)
@@ -65,17 +63,49 @@ static const char dtoa_pairs[200] = {
 
 /* g x cp / 2^127 rounded to odd: the integer part, with its lowest bit set when bits 64 to 126
  * of the product (the fraction, less its lowest 64 bits) are not all zero. g = {high, low} is
- * below 2^126 and cp below 2^61 (dtoa_table.h bounds the shift), so the sums cannot wrap. */
+ * below 2^126 and cp below 2^61 (dtoa_table.h bounds the shift), so the sums cannot wrap.
+ * gcc and clang on 64-bit targets have a 128-bit integer; elsewhere (or with
+ * JP_DTOA_NO_INT128, which the C tests build once to keep this path tested) the 64 x 64-bit
+ * products are made of four 32 x 32-bit ones. */
+#if defined(__SIZEOF_INT128__) && !defined(JP_DTOA_NO_INT128)
 static inline uint64_t
 dtoa_round_to_odd(const uint64_t g[2], uint64_t cp)
 {
-    dtoa_u128 low = (dtoa_u128)g[1] * cp;
+    unsigned __int128 low = (unsigned __int128)g[1] * cp;
     /* floor(g cp / 2^64), exactly. */
-    dtoa_u128 mid = (dtoa_u128)g[0] * cp + (uint64_t)(low >> 64);
+    unsigned __int128 mid = (unsigned __int128)g[0] * cp + (uint64_t)(low >> 64);
     uint64_t whole = (uint64_t)(mid >> 63);
     uint64_t fraction = (uint64_t)mid & (((uint64_t)1 << 63) - 1);
     return whole | (fraction != 0);
 }
+#else
+/* a x b: the high 64 bits returned, the low 64 in *low. */
+static inline uint64_t
+dtoa_mul_64x64(uint64_t a, uint64_t b, uint64_t *low)
+{
+    uint64_t a0 = (uint32_t)a, a1 = a >> 32;
+    uint64_t b0 = (uint32_t)b, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t middle = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10; /* below 3 x 2^32 */
+    *low = (middle << 32) | (uint32_t)p00;
+    return p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32);
+}
+
+static inline uint64_t
+dtoa_round_to_odd(const uint64_t g[2], uint64_t cp)
+{
+    uint64_t low_low;
+    uint64_t low_high = dtoa_mul_64x64(g[1], cp, &low_low);
+    uint64_t mid_low;
+    uint64_t mid_high = dtoa_mul_64x64(g[0], cp, &mid_low);
+    /* floor(g cp / 2^64) = mid_high:mid_low + low_high, exactly. */
+    mid_low += low_high;
+    mid_high += mid_low < low_high;
+    uint64_t whole = (mid_high << 1) | (mid_low >> 63);
+    uint64_t fraction = mid_low & (((uint64_t)1 << 63) - 1);
+    return whole | (fraction != 0);
+}
+#endif
 
 /* Drops v's trailing zeros (0 < v < 10^16) and returns how many there were. The largest steps
  * go first, so that a short decimal like 0.1 (a 1 and fifteen zeros by then) costs four
