@@ -19,7 +19,7 @@ CLANG ?= clang
 FUZZ_SECONDS ?= 15
 CORE := src/japronto/_core
 # Layer 0: the pure-C files (no Python.h), linked into every C test and fuzz target.
-L0_NAMES := chars simd http1 chunked buffer date url
+L0_NAMES := chars simd http1 chunked buffer date url dtoa
 L0_SRC := $(wildcard $(addprefix $(CORE)/,$(addsuffix .c,$(L0_NAMES))))
 L0_HDR := $(wildcard $(CORE)/*.h) $(wildcard tests/c/*.h)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -27,6 +27,8 @@ CWARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CTEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(CWARN) $(SAN) -I$(CORE)
 
 CTESTS := $(patsubst tests/c/%.c,build/ctest/%,$(wildcard tests/c/test_*.c))
+# dtoa.c once more without the compiler's 128-bit integer, as on a 32-bit target.
+CTESTS += build/ctest/test_dtoa_no_int128
 FUZZERS := $(patsubst tests/c/%.c,build/fuzz/%,$(wildcard tests/c/fuzz_*.c))
 
 .PHONY: test test-deps ctest fuzz build pythons bench-parser format clean pytest pytest-asan
@@ -41,7 +43,11 @@ build:
 
 build/ctest/%: tests/c/%.c $(L0_SRC) $(L0_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CTEST_CFLAGS) -o $@ $< $(L0_SRC)
+	$(CC) $(CTEST_CFLAGS) -o $@ $< $(L0_SRC) -lm
+
+build/ctest/test_dtoa_no_int128: tests/c/test_dtoa.c $(L0_SRC) $(L0_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CTEST_CFLAGS) -DJP_DTOA_NO_INT128 -o $@ $< $(L0_SRC) -lm
 
 ctest: $(CTESTS)
 	@set -e; for t in $(CTESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
@@ -49,7 +55,7 @@ ctest: $(CTESTS)
 build/fuzz/%: tests/c/%.c $(L0_SRC) $(L0_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -I$(CORE) -o $@ $< $(L0_SRC)
+	    -fno-sanitize-recover=all -I$(CORE) -o $@ $< $(L0_SRC) -lm
 
 # New inputs go to a scratch directory first; the committed seed corpus is only read.
 fuzz: $(FUZZERS)

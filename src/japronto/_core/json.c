@@ -10,8 +10,13 @@
  * bytes with SSE2 when the process's SIMD level (simd.h, JAPRONTO_SIMD) is not scalar, else 8
  * with the portable word tricks; both give the same bytes (tests run both through
  * _core._json_encode).
+ *
+ * Floats are written by dtoa.c (layer 0), which gives float.__repr__'s bytes without
+ * CPython's PyOS_double_to_string, its bignum arithmetic and its malloc'd result.
  */
 #include "json.h"
+
+#include "dtoa.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -386,7 +391,8 @@ json_int(PyObject *v, jp_buffer *out)
 }
 
 /* A float as float.__repr__ writes it (what json.dumps writes): the shortest repr that
- * round-trips, with ".0" for integral values. */
+ * round-trips, with ".0" for integral values. dtoa.c writes it straight into the reserved
+ * room: no allocation, no call into CPython. */
 static int
 json_float(PyObject *v, jp_buffer *out)
 {
@@ -396,12 +402,12 @@ json_float(PyObject *v, jp_buffer *out)
                      "JSON has no %R (RFC 8259); give a finite number, a string or None", v);
         return JP_JSON_ERROR;
     }
-    char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (s == NULL)
+    if (jp_buffer_reserve(out, JP_DTOA_MAX) < 0) {
+        PyErr_NoMemory();
         return JP_JSON_ERROR;
-    int rc = json_put(out, s, strlen(s));
-    PyMem_Free(s);
-    return rc;
+    }
+    out->len += jp_dtoa_repr(d, out->data + out->len);
+    return JP_JSON_OK;
 }
 
 static int json_value(PyObject *v, jp_buffer *out, int depth, char before, int vec);
