@@ -1,0 +1,107 @@
+/*
+ * jsonscan.h - the byte-level pieces of the JSON reader behind request.json (layer 0: pure C,
+ * no Python.h): whitespace, the body of a string, its escapes, a number.
+ *
+ * The grammar is RFC 8259's, and where json.loads accepts more or less than the RFC, these
+ * functions follow json.loads (Python's json module, strict mode), because request.json must
+ * give exactly what json.loads gives: whitespace is SP, HTAB, LF and CR only; a string may not
+ * hold a raw byte below 0x20 (0x7F and bytes >= 0x80 are fine); the escapes are \" \\ \/ \b
+ * \f \n \r \t and \uXXXX (hex digits of either case); a number is
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. NaN, Infinity and -Infinity, which json.loads
+ * accepts, are literals for the caller (jsondecode.c) to match.
+ *
+ * The caller owns every buffer. Nothing here allocates, keeps a pointer after returning, or
+ * reads at or past the length it is given: input need not be NUL-terminated, and may end flush
+ * against an unreadable page (tests/c/test_jsonscan.c places it so).
+ *
+ * Errors are reported, not explained: a caller that meets one gives up and lets a complete
+ * implementation (json.loads) say what is wrong.
+ */
+#ifndef JP_JSONSCAN_H
+#define JP_JSONSCAN_H
+
+#include "simd.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What jp_jscan_string and jp_jscan_unescape return besides success (0 or a length). */
+enum {
+    JP_JSCAN_UNTERMINATED = -1,   /* no closing quote before the end of the input */
+    JP_JSCAN_CONTROL = -2,        /* a raw byte below 0x20 inside the string */
+    JP_JSCAN_BAD_ESCAPE = -3,     /* '\' followed by a byte that starts no escape, or a \u
+                                     without four hex digits */
+    JP_JSCAN_LONE_SURROGATE = -4, /* a \uD800-\uDFFF escape that is not half of a pair */
+};
+
+/* JSON whitespace: SP, HTAB, LF, CR (bits 32, 9, 10 and 13 of the mask). */
+static inline int
+jp_jscan_is_ws(unsigned char c)
+{
+    return c <= ' ' && ((0x100002600ULL >> c) & 1);
+}
+
+/* The offset of the first byte at or after `at` in s[0..len) that is not whitespace, or len. */
+static inline size_t
+jp_jscan_skip_ws(const char *s, size_t at, size_t len)
+{
+    while (at < len && jp_jscan_is_ws((unsigned char)s[at]))
+        at++;
+    return at;
+}
+
+/* Whether s[at..len) starts with lit[0..n). */
+static inline int
+jp_jscan_has(const char *s, size_t at, size_t len, const char *lit, size_t n)
+{
+    if (len - at < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[at + i] != lit[i])
+            return 0;
+    return 1;
+}
+
+/* What jp_jscan_string found. */
+typedef struct jp_jscan_str {
+    size_t end;    /* offset in s of the closing quote */
+    int escaped;   /* some '\' was seen: the body needs jp_jscan_unescape */
+    int non_ascii; /* some byte >= 0x80 was seen in the body (it may not be UTF-8) */
+} jp_jscan_str;
+
+/* Scans the body of a string, from s[at] (just past its opening quote) to its closing quote:
+ * the first '"' not taken by an escape. Returns 0 and fills *out, or JP_JSCAN_UNTERMINATED or
+ * JP_JSCAN_CONTROL; out->escaped and out->non_ascii cover exactly the bytes s[at..out->end).
+ * Escapes are only skipped here ('\' takes the byte after it, so \" does not close the
+ * string); jp_jscan_unescape checks them. Neither is the UTF-8 of the bytes >= 0x80 checked.
+ * `level` picks the implementation (16 bytes a step with SSE2 unless JP_SIMD_SCALAR, else 8
+ * with word tricks); both give the same answer. */
+int jp_jscan_string(const char *s, size_t at, size_t len, jp_simd_level level, jp_jscan_str *out);
+
+/* Unescapes a string body s[0..len) (the bytes between the quotes, as jp_jscan_string
+ * accepted them) into dst as UTF-8: every escape becomes the bytes of its character, a
+ * \uD83D\uDE00 pair the one 4-byte sequence of U+1F600, and every other byte is copied as is.
+ * dst must have room for len bytes (no escape is shorter than its UTF-8) and must not overlap
+ * s. Returns the number of bytes written, or JP_JSCAN_BAD_ESCAPE or JP_JSCAN_LONE_SURROGATE
+ * (json.loads returns a lone surrogate as a str of its own, which UTF-8 cannot hold).
+ * *non_ascii is set to whether an escape wrote a byte >= 0x80 (copied bytes are not looked
+ * at: jp_jscan_string reported those). */
+ptrdiff_t jp_jscan_unescape(char *dst, const char *s, size_t len, int *non_ascii);
+
+/* What jp_jscan_number found. */
+typedef struct jp_jscan_num {
+    size_t len;    /* bytes of the number */
+    int is_float;  /* it has a fraction or an exponent */
+    int is_small;  /* an integer of at most 18 digits: value is its value */
+    int64_t value; /* when is_small */
+} jp_jscan_num;
+
+/* Lexes the number at s[at..len) (see the grammar above), taking the longest match. Returns 0
+ * and fills *out, or -1 when s[at] starts no number or the number is cut short: a '-' without
+ * a digit, "1." or "1e" or "1e+" without the digits the grammar wants there. (json.loads reads
+ * "1." as 1 followed by a stray '.', which is an error where a value ends, so a caller loses
+ * nothing by failing at once.) A leading zero ends the integer part: "01" is the number "0"
+ * with "1" left, for the caller to reject. */
+int jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out);
+
+#endif /* JP_JSONSCAN_H */
