@@ -7,7 +7,7 @@ The rule under test: for every input, the decoder either gives exactly what
 -0.0 differs from 0.0, dict order counts), or gives up; and it gives up only where json.loads
 fails, or on the few valid inputs it leaves to json.loads on purpose (a lone surrogate escape,
 nesting deeper than its limit, an integer past int-max-str-digits). A give-up leaves no
-exception set (the hook would raise it) and leaks nothing. tests/server/test_json_decode.py
+exception set (the hook would raise it) and leaks nothing. tests/server/test_request_json.py
 checks the same through real requests; tests/c/test_jsonscan.c the byte-level pieces.
 """
 
