@@ -4,14 +4,15 @@
  * The input, copied into a heap block of exactly its size (so that a read past it is an ASan
  * report), is read as a string body (the bytes after an opening quote) and as a number, at
  * offset 0 and at the offset given by the first byte:
- *   - jp_jscan_string on both paths (SSE2 blocks and words) agrees with a byte-by-byte
- *     reference, and its end lies inside the input;
+ *   - jp_jscan_string and jp_jscan_string_any on both paths (SSE2 blocks and words) agree
+ *     with a byte-by-byte reference, and the end lies inside the input;
  *   - a body it accepts unescapes into a block of exactly the body's size (the output is
  *     never longer), and when the body has no byte >= 0x80 the output is valid UTF-8 with no
  *     surrogate (every escape wrote a whole, shortest sequence), reported as non-ASCII iff
  *     it has a byte >= 0x80;
- *   - jp_jscan_number agrees with a reference written as a state machine, and a small
- *     integer's value is what strtoll reads from the token.
+ *   - jp_jscan_number agrees with a reference written as a state machine, a small
+ *     integer's value is what strtoll reads from the token, and a float's fast double
+ *     (when it applies) is strtod's to the bit.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -137,9 +138,10 @@ fuzz_at(const char *s, size_t at, size_t len)
     jp_jscan_str want = {0, 0, 0};
     int wrc = ref_scan(u, at, len, &want);
     static const jp_simd_level levels[2] = {JP_SIMD_SCALAR, JP_SIMD_AVX2};
-    for (int l = 0; l < 2; l++) {
+    for (int l = 0; l < 4; l++) {
         jp_jscan_str got = {0, 0, 0};
-        int rc = jp_jscan_string(s, at, len, levels[l], &got);
+        int rc = l < 2 ? jp_jscan_string(s, at, len, levels[l], &got)
+                       : jp_jscan_string_any(s, at, len, levels[l - 2], &got);
         FUZZ_ASSERT(rc == wrc);
         if (rc == 0) {
             FUZZ_ASSERT(got.end == want.end && got.end < len);
@@ -185,6 +187,17 @@ fuzz_at(const char *s, size_t at, size_t len)
             memcpy(tok, s + at, num.len);
             tok[num.len] = '\0';
             FUZZ_ASSERT(strtoll(tok, NULL, 10) == num.value);
+        }
+        double fast;
+        if (num.is_float && jp_jscan_fast_double(&num, &fast)) {
+            /* The fast double is the correctly rounded one, as strtod's. */
+            char *tok = malloc(num.len + 1);
+            FUZZ_ASSERT(tok != NULL);
+            memcpy(tok, s + at, num.len);
+            tok[num.len] = '\0';
+            double want = strtod(tok, NULL);
+            FUZZ_ASSERT(memcmp(&fast, &want, sizeof(double)) == 0);
+            free(tok);
         }
     }
     size_t w = jp_jscan_skip_ws(s, at, len);

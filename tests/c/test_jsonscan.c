@@ -4,8 +4,9 @@
  * Every input is placed flush against an unreadable page, so that a read of even one byte past
  * its end faults: a string cut before its closing quote, a '\' or a "\u12" at the very end, a
  * number running to the end. The string scan is checked on both of its paths (SSE2 blocks and
- * words), at every alignment and length around the block sizes, against a byte-by-byte
- * reference.
+ * words), through its inline entry and the full scan, at every alignment and length around
+ * the block sizes, against a byte-by-byte reference. The fast float conversion is checked
+ * against strtod.
  */
 #include "jp_test.h"
 #include "jsonscan.h"
@@ -120,9 +121,12 @@ test_scan_exhaustive(void)
                         const char *in = jp_guarded_copy(&guard, buf, len);
                         jp_jscan_str want = {0, 0, 0};
                         int wrc = ref_scan(in, align, len, &want);
-                        for (size_t l = 0; l < 2; l++) {
+                        /* Both levels, through the inline entry and the full scan. */
+                        for (size_t l = 0; l < 4; l++) {
                             jp_jscan_str got = {0, 0, 0};
-                            int rc = jp_jscan_string(in, align, len, levels[l], &got);
+                            int rc = l < 2
+                                         ? jp_jscan_string(in, align, len, levels[l], &got)
+                                         : jp_jscan_string_any(in, align, len, levels[l - 2], &got);
                             if (rc != wrc ||
                                 (rc == 0 && (got.end != want.end || got.escaped != want.escaped ||
                                              got.non_ascii != want.non_ascii)))
@@ -269,7 +273,8 @@ check_number(const char *s, int want_rc, size_t want_len, int want_float, int wa
 {
     size_t len = strlen(s);
     const char *in = jp_guarded_copy(&guard, s, len);
-    jp_jscan_num got = {99, 99, 99, 99};
+    jp_jscan_num got;
+    memset(&got, 0x55, sizeof(got));
     int rc = jp_jscan_number(in, 0, len, &got);
     CHECK(rc == want_rc, "number(%s) rc=%d", s, rc);
     if (rc == 0 && want_rc == 0) {
@@ -342,6 +347,104 @@ test_number_at_offset(void)
     CHECK(jp_jscan_number(in, 4, 11, &n) == -1, "at the space");
 }
 
+/* The fast double, where it applies, is strtod's (glibc's is correctly rounded) to the bit,
+ * and it applies to the short decimals it is for. */
+static int
+fast_matches_strtod(const char *s, int *applied)
+{
+    size_t len = strlen(s);
+    const char *in = jp_guarded_copy(&guard, s, len);
+    jp_jscan_num n;
+    double got = 0, want = strtod(s, NULL);
+    *applied = jp_jscan_number(in, 0, len, &n) == 0 && n.len == len && n.is_float &&
+               jp_jscan_fast_double(&n, &got);
+    return !*applied || memcmp(&got, &want, sizeof(double)) == 0;
+}
+
+static void
+test_fast_double(void)
+{
+    static const char *const applies[] = {
+        "1.25",
+        "-1.25",
+        "0.1",
+        "0.3",
+        "97.5",
+        "-0.0",
+        "0.0",
+        "0e0",
+        "-0e5",
+        "1e22",
+        "1e-22",
+        "9007199254740.992",
+        "123456789012345.6",
+        "2.5e-3",
+        "1.7e10",
+        "4.35",
+        "0.000001",
+        "3.14159",
+        "1E5",
+        "1e+5",
+        "5.0",
+        "123.456e-7",
+    };
+    static const char *const not_applies[] = {
+        "1e23",
+        "1e-23",
+        "9007199254740993.0",
+        "123456789012345678.9",
+        "1.7976931348623157e308",
+        "5e-324",
+        "1e400",
+        "0.30000000000000004",
+        "1.00000000000000000001",
+    };
+    int applied;
+    for (size_t i = 0; i < sizeof(applies) / sizeof(applies[0]); i++) {
+        CHECK(fast_matches_strtod(applies[i], &applied), "fast(%s) differs from strtod",
+              applies[i]);
+        CHECK(applied, "fast(%s) did not apply", applies[i]);
+    }
+    for (size_t i = 0; i < sizeof(not_applies) / sizeof(not_applies[0]); i++) {
+        CHECK(fast_matches_strtod(not_applies[i], &applied), "fast(%s)", not_applies[i]);
+        CHECK(!applied, "fast(%s) applied", not_applies[i]);
+    }
+    CHECK(fast_matches_strtod("-0.0", &applied) && applied, "-0.0");
+    /* Random decimals: up to 17 digits, a point anywhere, an exponent within +-30. */
+    unsigned long bad = 0, used = 0;
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int ndig = 1 + (int)((seed >> 33) % 17);
+        int point = (int)((seed >> 40) % (unsigned)(ndig + 1));
+        int exp = (int)((seed >> 48) % 61) - 30;
+        size_t o = 0;
+        if (seed & 1)
+            buf[o++] = '-';
+        uint64_t r = seed;
+        for (int d = 0; d < ndig; d++) {
+            r = r * 2862933555777941757ULL + 3037000493ULL;
+            char c = (char)('0' + (r >> 59) % 10);
+            if (d == 0 && ndig > 1 && point != 1)
+                c = (char)('1' + (r >> 59) % 9); /* no leading zero in the integer part */
+            if (d == point && d > 0)
+                buf[o++] = '.';
+            buf[o++] = c;
+        }
+        if (point == 0 || point >= ndig)
+            o += (size_t)sprintf(buf + o, ".5");
+        if (seed & 2)
+            o += (size_t)sprintf(buf + o, "e%d", exp);
+        buf[o] = '\0';
+        if (!fast_matches_strtod(buf, &applied))
+            bad++;
+        used += (unsigned long)applied;
+    }
+    CHECK(bad == 0, "%lu random decimals differ from strtod", bad);
+    CHECK(used > 50000, "the fast path applied to only %lu of 200000", used);
+}
+
 /* ---- whitespace and literals ---- */
 
 static void
@@ -375,6 +478,7 @@ main(void)
     test_unescape_every_code_point();
     test_numbers();
     test_number_at_offset();
+    test_fast_double();
     test_ws();
     jp_guard_close(&guard);
     return JP_TEST_SUMMARY("test_jsonscan");

@@ -19,7 +19,9 @@
  * bytes.decode("utf-8") rejects; escapes write whole UTF-8 sequences, so they can neither
  * complete nor break a raw sequence beside them. Numbers go through the functions json.loads
  * uses (PyLong_FromString, with the int-max-str-digits limit; PyOS_string_to_double as
- * float() does), except integers of at most 18 digits, whose value is exact in an int64.
+ * float() does), except integers of at most 18 digits, whose value is exact in an int64, and
+ * floats that Clinger's fast path converts exactly (jp_jscan_fast_double: the same double,
+ * correctly rounded, as dtoa.c's).
  */
 #include "jsondecode.h"
 
@@ -160,6 +162,9 @@ jdec_number(jdec *d)
     d->pos += num.len;
     if (num.is_small)
         return PyLong_FromLongLong((long long)num.value);
+    double fast;
+    if (num.is_float && jp_jscan_fast_double(&num, &fast))
+        return PyFloat_FromDouble(fast);
     /* Both converters want a NUL-terminated string. */
     char small[JDEC_NUM_SMALL];
     char *c = num.len < sizeof(small) ? small : PyMem_Malloc(num.len + 1);

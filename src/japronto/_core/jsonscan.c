@@ -4,16 +4,18 @@
  * Owns nothing and keeps no state. The string scan is the only loop that sees most of a body's
  * bytes, so it goes a block at a time: 16 bytes with SSE2 (baseline on x86-64) unless the
  * caller asks for the scalar path, then 8 with word tricks (SWAR) on little-endian machines,
- * then single bytes for the rest. Every load is of bytes before len: a block is read only when
- * a whole block is left, never by overlapping the end.
+ * then single bytes for the rest (its first block, the whole of most strings, is inline in
+ * jsonscan.h). Every load is of bytes before len: a block is read only when a whole block is
+ * left, never by overlapping the end.
+ *
+ * Numbers are lexed in one pass that also gathers what the fast float conversion needs (the
+ * digits as an integer and the decimal exponent), so that most floats never reach a string
+ * conversion.
  */
 #include "jsonscan.h"
 
+#include <float.h>
 #include <string.h>
-
-#if JP_HAVE_X86_SIMD
-#include <emmintrin.h>
-#endif
 
 #define JSCAN_ONES 0x0101010101010101ULL
 #define JSCAN_HIGHS 0x8080808080808080ULL
@@ -100,7 +102,7 @@ jscan_find_stop(const char *s, size_t i, size_t len, jp_simd_level level, unsign
 }
 
 int
-jp_jscan_string(const char *s, size_t at, size_t len, jp_simd_level level, jp_jscan_str *out)
+jp_jscan_string_any(const char *s, size_t at, size_t len, jp_simd_level level, jp_jscan_str *out)
 {
     unsigned high = 0;
     int escaped = 0;
@@ -258,39 +260,83 @@ jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out)
     }
     if (!jscan_digit(s, i, len))
         return -1;
+    /* The digits of the integer part and the fraction go into mant while it stays below
+     * 10^17, so that one more digit cannot overflow it: every integer of up to 18 digits is
+     * exact, and a longer mantissa is marked inexact (leading zeros never count). */
+    const uint64_t room = 100000000000000000ULL;
+    uint64_t m = 0;
+    int exact = 1;
     size_t first = i;
-    uint64_t v = 0;
     if (s[i] == '0') {
         i++;
     } else {
-        /* 18 digits cannot overflow; longer integers are not small and their value unused. */
-        for (; jscan_digit(s, i, len); i++)
-            if (i - first < 18)
-                v = v * 10 + (unsigned)(s[i] - '0');
+        for (; jscan_digit(s, i, len); i++) {
+            if (m < room)
+                m = m * 10 + (unsigned)(s[i] - '0');
+            else
+                exact = 0;
+        }
     }
     size_t digits = i - first;
+    long exp10 = 0;
     int is_float = 0;
     if (i < len && s[i] == '.') {
         i++;
         if (!jscan_digit(s, i, len))
             return -1;
-        while (jscan_digit(s, i, len))
-            i++;
+        for (; jscan_digit(s, i, len); i++) {
+            if (m < room) {
+                m = m * 10 + (unsigned)(s[i] - '0');
+                exp10--;
+            } else {
+                exact = 0;
+            }
+        }
         is_float = 1;
     }
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
+        int eneg = 0;
         if (i < len && (s[i] == '+' || s[i] == '-'))
-            i++;
+            eneg = s[i++] == '-';
         if (!jscan_digit(s, i, len))
             return -1;
-        while (jscan_digit(s, i, len))
-            i++;
+        long e = 0;
+        for (; jscan_digit(s, i, len); i++)
+            if (e < 100000)
+                e = e * 10 + (s[i] - '0');
+            else
+                exact = 0; /* far beyond any double: the slow path gives 0 or inf */
+        exp10 += eneg ? -e : e;
         is_float = 1;
     }
     out->len = i - at;
     out->is_float = is_float;
     out->is_small = !is_float && digits <= 18;
-    out->value = out->is_small ? (neg ? -(int64_t)v : (int64_t)v) : 0;
+    out->value = out->is_small ? (neg ? -(int64_t)m : (int64_t)m) : 0;
+    out->negative = neg;
+    out->mant_exact = exact;
+    out->mant = m;
+    out->exp10 = exp10;
     return 0;
+}
+
+int
+jp_jscan_fast_double(const jp_jscan_num *num, double *out)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!num->mant_exact || num->mant > (1ULL << 53) || num->exp10 < -22 || num->exp10 > 22)
+        return 0;
+    double d = (double)num->mant;
+    d = num->exp10 < 0 ? d / pow10[-num->exp10] : d * pow10[num->exp10];
+    *out = num->negative ? -d : d;
+    return 1;
+#else
+    (void)num;
+    (void)out;
+    return 0;
+#endif
 }

@@ -25,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if JP_HAVE_X86_SIMD
+#include <emmintrin.h>
+#endif
+
 /* What jp_jscan_string and jp_jscan_unescape return besides success (0 or a length). */
 enum {
     JP_JSCAN_UNTERMINATED = -1,   /* no closing quote before the end of the input */
@@ -76,7 +80,36 @@ typedef struct jp_jscan_str {
  * string); jp_jscan_unescape checks them. Neither is the UTF-8 of the bytes >= 0x80 checked.
  * `level` picks the implementation (16 bytes a step with SSE2 unless JP_SIMD_SCALAR, else 8
  * with word tricks); both give the same answer. */
-int jp_jscan_string(const char *s, size_t at, size_t len, jp_simd_level level, jp_jscan_str *out);
+int jp_jscan_string_any(const char *s, size_t at, size_t len, jp_simd_level level,
+                        jp_jscan_str *out);
+
+/* The common case inline: with SSE2, a string whose closing quote is the first byte to stop at
+ * in the 16 bytes from at (a key, a short value) is found with one block compare and no call;
+ * anything else, and the scalar path, goes to jp_jscan_string_any. Same contract. */
+static inline int
+jp_jscan_string(const char *s, size_t at, size_t len, jp_simd_level level, jp_jscan_str *out)
+{
+#if JP_HAVE_X86_SIMD
+    if (level != JP_SIMD_SCALAR && len - at >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+        const __m128i ctl = _mm_set1_epi8(0x1F);
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                    _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            if (s[at + k] == '"') {
+                out->end = at + k;
+                out->escaped = 0;
+                out->non_ascii = ((unsigned)_mm_movemask_epi8(v) & ((1u << k) - 1)) != 0;
+                return 0;
+            }
+        }
+    }
+#endif
+    return jp_jscan_string_any(s, at, len, level, out);
+}
 
 /* Unescapes a string body s[0..len) (the bytes between the quotes, as jp_jscan_string
  * accepted them) into dst as UTF-8: every escape becomes the bytes of its character, a
@@ -94,6 +127,12 @@ typedef struct jp_jscan_num {
     int is_float;  /* it has a fraction or an exponent */
     int is_small;  /* an integer of at most 18 digits: value is its value */
     int64_t value; /* when is_small */
+    /* For jp_jscan_fast_double: the number is (-1)^negative * mant * 10^exp10 exactly when
+     * mant_exact (its digits, leading zeros aside, fit in mant). */
+    int negative;
+    int mant_exact;
+    uint64_t mant;
+    long exp10;
 } jp_jscan_num;
 
 /* Lexes the number at s[at..len) (see the grammar above), taking the longest match. Returns 0
@@ -103,5 +142,14 @@ typedef struct jp_jscan_num {
  * nothing by failing at once.) A leading zero ends the integer part: "01" is the number "0"
  * with "1" left, for the caller to reject. */
 int jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out);
+
+/* The double of a float jp_jscan_number lexed, when it can be had exactly and cheaply: when
+ * the number is m * 10^e with m <= 2^53 and |e| <= 22 (most decimals written by people and by
+ * repr), both m and 10^e are exact doubles, and one IEEE multiplication or division rounds
+ * their product or quotient correctly: the very double a correctly rounded conversion
+ * (CPython's float(), dtoa.c) gives (Clinger's fast path). Returns 1 and sets *out, or 0 when
+ * the caller must convert the text itself. Only where double arithmetic is done in double
+ * (FLT_EVAL_METHOD 0, as on x86-64 and arm64); elsewhere always 0. */
+int jp_jscan_fast_double(const jp_jscan_num *num, double *out);
 
 #endif /* JP_JSONSCAN_H */
