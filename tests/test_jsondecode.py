@@ -14,6 +14,8 @@ checks the same through real requests; tests/c/test_jsonscan.c the byte-level pi
 import gc
 import json
 import math
+import os
+import subprocess
 import sys
 import tracemalloc
 
@@ -456,6 +458,30 @@ def test_every_prefix_gives_up_or_agrees(prefix, data):
 @given(raw=st.binary(max_size=40))
 def test_random_bytes(raw):
     check(raw)
+
+
+def test_the_scalar_scan_too():
+    # JAPRONTO_SIMD=scalar makes the decoder scan strings a word at a time (jsonscan.c): the
+    # same results, in a process of its own (the level is chosen at import).
+    strings = ["x" * n + "é" * (n % 3) + '"\\'[: n % 3] for n in range(70)]
+    docs = VALID + INVALID + [json.dumps(strings, ensure_ascii=a).encode() for a in (0, 1)]
+    code = (
+        "import json, sys\n"
+        "from japronto import _core\n"
+        "assert _core.simd_path() == 'scalar', _core.simd_path()\n"
+        "for line in sys.stdin.read().split():\n"
+        "    print(repr(_core._json_decode_for_tests(bytes.fromhex(line[1:]))))\n"
+    )
+    lines = "\n".join("x" + d.hex() for d in docs)  # x: an empty document is a line too
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, JAPRONTO_SIMD="scalar"),
+        check=True,
+    ).stdout.splitlines()
+    assert out == [repr(decode(d)) for d in docs]
 
 
 # ---- references and memory ------------------------------------------------------------------
