@@ -12,7 +12,8 @@
  * dict, `derived`, keyed by the function: one pointer in the struct for all of them keeps a
  * Request under pymalloc's limit, and a handler that reads none of them pays nothing. `query`,
  * the one read most, is parsed in C and has a slot of its own, so that reading it costs no
- * `derived` dict.
+ * `derived` dict. `json` is decoded in C (jsondecode.h) when the body is UTF-8 and the decoder
+ * takes it, and by its Python function otherwise; both results go into `derived` alike.
  *
  * Two states. Attached (hd != &head): the request is a view on the connection while its
  * dispatch runs. hd is the connection's parser head, headers included, and base points into
