@@ -8,9 +8,9 @@
  * jsonscan.h). Every load is of bytes before len: a block is read only when a whole block is
  * left, never by overlapping the end.
  *
- * Numbers are lexed in one pass that also gathers what the fast float conversion needs (the
- * digits as an integer and the decimal exponent), so that most floats never reach a string
- * conversion.
+ * Numbers are lexed (inline, in jsonscan.h) in one pass that also gathers what the fast float
+ * conversion here needs (the digits as an integer and the decimal exponent), so that most
+ * floats never reach a string conversion.
  */
 #include "jsonscan.h"
 
@@ -241,84 +241,6 @@ jp_jscan_unescape(char *dst, const char *s, size_t len, int *non_ascii)
     }
     *non_ascii = high;
     return (ptrdiff_t)o;
-}
-
-static inline int
-jscan_digit(const char *s, size_t i, size_t len)
-{
-    return i < len && (unsigned char)(s[i] - '0') < 10;
-}
-
-int
-jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out)
-{
-    size_t i = at;
-    int neg = 0;
-    if (i < len && s[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    if (!jscan_digit(s, i, len))
-        return -1;
-    /* The digits of the integer part and the fraction go into mant while it stays below
-     * 10^17, so that one more digit cannot overflow it: every integer of up to 18 digits is
-     * exact, and a longer mantissa is marked inexact (leading zeros never count). */
-    const uint64_t room = 100000000000000000ULL;
-    uint64_t m = 0;
-    int exact = 1;
-    size_t first = i;
-    if (s[i] == '0') {
-        i++;
-    } else {
-        for (; jscan_digit(s, i, len); i++) {
-            if (m < room)
-                m = m * 10 + (unsigned)(s[i] - '0');
-            else
-                exact = 0;
-        }
-    }
-    size_t digits = i - first;
-    long exp10 = 0;
-    int is_float = 0;
-    if (i < len && s[i] == '.') {
-        i++;
-        if (!jscan_digit(s, i, len))
-            return -1;
-        for (; jscan_digit(s, i, len); i++) {
-            if (m < room) {
-                m = m * 10 + (unsigned)(s[i] - '0');
-                exp10--;
-            } else {
-                exact = 0;
-            }
-        }
-        is_float = 1;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        int eneg = 0;
-        if (i < len && (s[i] == '+' || s[i] == '-'))
-            eneg = s[i++] == '-';
-        if (!jscan_digit(s, i, len))
-            return -1;
-        long e = 0;
-        for (; jscan_digit(s, i, len); i++)
-            if (e < 100000)
-                e = e * 10 + (s[i] - '0');
-            else
-                exact = 0; /* far beyond any double: the slow path gives 0 or inf */
-        exp10 += eneg ? -e : e;
-        is_float = 1;
-    }
-    out->len = i - at;
-    out->is_float = is_float;
-    out->is_small = !is_float && digits <= 18;
-    out->value = out->is_small ? (neg ? -(int64_t)m : (int64_t)m) : 0;
-    out->negative = neg;
-    out->mant_exact = exact;
-    out->mant = m;
-    out->exp10 = exp10;
-    return 0;
 }
 
 int

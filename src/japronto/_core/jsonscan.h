@@ -140,8 +140,10 @@ typedef struct jp_jscan_num {
  * a digit, "1." or "1e" or "1e+" without the digits the grammar wants there. (json.loads reads
  * "1." as 1 followed by a stray '.', which is an error where a value ends, so a caller loses
  * nothing by failing at once.) A leading zero ends the integer part: "01" is the number "0"
- * with "1" left, for the caller to reject. */
-int jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out);
+ * with "1" left, for the caller to reject. Inline (defined at the end of this file): numbers
+ * are many and short, and a call and the stores of fields the caller does not read cost as
+ * much as the lexing. */
+static inline int jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out);
 
 /* The double of a float jp_jscan_number lexed, when it can be had exactly and cheaply: when
  * the number is m * 10^e with m <= 2^53 and |e| <= 22 (most decimals written by people and by
@@ -151,5 +153,84 @@ int jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out);
  * the caller must convert the text itself. Only where double arithmetic is done in double
  * (FLT_EVAL_METHOD 0, as on x86-64 and arm64); elsewhere always 0. */
 int jp_jscan_fast_double(const jp_jscan_num *num, double *out);
+
+/* Whether s[i] is a digit; false at i >= len. */
+static inline int
+jp_jscan_digit_at(const char *s, size_t i, size_t len)
+{
+    return i < len && (unsigned char)(s[i] - '0') < 10;
+}
+
+static inline int
+jp_jscan_number(const char *s, size_t at, size_t len, jp_jscan_num *out)
+{
+    size_t i = at;
+    int neg = 0;
+    if (i < len && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    if (!jp_jscan_digit_at(s, i, len))
+        return -1;
+    /* The digits of the integer part and the fraction go into mant while it stays below
+     * 10^17, so that one more digit cannot overflow it: every integer of up to 18 digits is
+     * exact, and a longer mantissa is marked inexact (leading zeros never count). */
+    const uint64_t room = 100000000000000000ULL;
+    uint64_t m = 0;
+    int exact = 1;
+    size_t first = i;
+    if (s[i] == '0') {
+        i++;
+    } else {
+        for (; jp_jscan_digit_at(s, i, len); i++) {
+            if (m < room)
+                m = m * 10 + (unsigned)(s[i] - '0');
+            else
+                exact = 0;
+        }
+    }
+    size_t digits = i - first;
+    long exp10 = 0;
+    int is_float = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        if (!jp_jscan_digit_at(s, i, len))
+            return -1;
+        for (; jp_jscan_digit_at(s, i, len); i++) {
+            if (m < room) {
+                m = m * 10 + (unsigned)(s[i] - '0');
+                exp10--;
+            } else {
+                exact = 0;
+            }
+        }
+        is_float = 1;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        if (!jp_jscan_digit_at(s, i, len))
+            return -1;
+        long e = 0;
+        for (; jp_jscan_digit_at(s, i, len); i++)
+            if (e < 100000)
+                e = e * 10 + (s[i] - '0');
+            else
+                exact = 0; /* far beyond any double: the slow path gives 0 or inf */
+        exp10 += eneg ? -e : e;
+        is_float = 1;
+    }
+    out->len = i - at;
+    out->is_float = is_float;
+    out->is_small = !is_float && digits <= 18;
+    out->value = out->is_small ? (neg ? -(int64_t)m : (int64_t)m) : 0;
+    out->negative = neg;
+    out->mant_exact = exact;
+    out->mant = m;
+    out->exp10 = exp10;
+    return 0;
+}
 
 #endif /* JP_JSONSCAN_H */
