@@ -531,6 +531,18 @@ def test_give_ups_and_successes_leak_nothing():
     assert [sys.getrefcount(o) for o in objects] == refs
 
 
+def test_cached_keys_gain_no_references():
+    doc = b'{"alpha": 1, "beta": [2], "gamma": {"delta": 3}, "epsilon": "x"}'
+    first, again = list(decode(doc)), list(decode(doc))
+    cached = [k for k, k2 in zip(first, again) if k is k2]  # made once, kept by the decoder
+    assert cached, "no key was cached"
+    refs = [sys.getrefcount(k) for k in cached]
+    for _ in range(1000):
+        decode(doc)
+        decode(doc[:-1])  # a give-up after the keys were used
+    assert [sys.getrefcount(k) for k in cached] == refs
+
+
 def test_a_decoded_value_is_owned_by_the_caller_alone():
     v = decode(b'{"a": [1.5, "x", {"b": null}], "c": "' + b"s" * 100 + b'"}')
     # getrefcount counts its argument: 2 means only v (or its container) holds it. Counted
