@@ -323,12 +323,18 @@ SCALARS = (
     | st.text(CHARS, max_size=20)
     | st.text(st.sampled_from('"\\/\b\f\n\r\t\x00\x1f\x7f é€😀'), max_size=20)
 )
+KEYS = st.text(CHARS, max_size=8) | st.sampled_from(["id", "k", "sku"])
+
+
+def _containers(inner):
+    # A function rather than a lambda: hypothesis reads a lambda's source to check that it
+    # uses its argument, and misreads this one.
+    return st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner)
+
+
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=5)
-        | st.dictionaries(st.text(CHARS, max_size=8) | st.sampled_from(["id", "k", "sku"]), inner)
-    ),
+    _containers,
     max_leaves=25,
 )
 
