@@ -19,7 +19,7 @@ CLANG ?= clang
 FUZZ_SECONDS ?= 15
 CORE := src/japronto/_core
 # Layer 0: the pure-C files (no Python.h), linked into every C test and fuzz target.
-L0_NAMES := chars simd http1 chunked buffer date url dtoa
+L0_NAMES := chars simd http1 chunked buffer date url dtoa jsonscan
 L0_SRC := $(wildcard $(addprefix $(CORE)/,$(addsuffix .c,$(L0_NAMES))))
 L0_HDR := $(wildcard $(CORE)/*.h) $(wildcard tests/c/*.h)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -10,6 +10,7 @@ DEFAULT_MAX_CHUNK_LINE: int
 
 def simd_path() -> str: ...
 def _live_counts() -> dict[str, int]: ...
+def _json_decode_for_tests(data: bytes) -> Any: ...  # tests only; Ellipsis: gave up
 
 _HeaderValue = str | bytes | int
 _Headers = Mapping[str | bytes, _HeaderValue] | Iterable[tuple[str | bytes, _HeaderValue]]

@@ -11,6 +11,7 @@
 /keep                 keeps its request and its Response in KEPT, answers "kept"
 /unkeep               empties KEPT
 /echo                 "len=<body length>", any method
+/json                 reads request.json twice: "ok <type>", or "bad" (400) when it raises
 /live                 JSON: the live counts after gc.collect(), and refcounts:
                       body (BODY), kept_request, kept_response (None if nothing kept yet)
 /count                the /hang counters
@@ -77,6 +78,15 @@ def echo_len(request):
     return request.Response(text=f"len={0 if b is None else len(b)}")
 
 
+def json_(request):
+    try:
+        value = request.json
+        assert request.json is value
+    except ValueError:
+        return request.Response(text="bad", code=400)
+    return request.Response(text=f"ok {type(value).__name__}")
+
+
 def lost(request):
     transport = request.transport
     response = request.Response(text="lost")
@@ -118,6 +128,7 @@ r.add_route("/body", body)
 r.add_route("/keep", keep)
 r.add_route("/unkeep", unkeep)
 r.add_route("/echo", echo_len)
+r.add_route("/json", json_)
 r.add_route("/live", live)
 r.add_route("/count", count)
 r.add_route("/lost", lost)

@@ -99,6 +99,32 @@ def burst_errors(port):
             one(port, build_request("GET", target) + build_request("GET", "/async"), 2)
 
 
+JSON_BODIES = [
+    (b'{"id": 1, "tags": ["a", "b"], "score": 97.5, "big": 123456789012345678901234}', b"ok dict"),
+    ('["é", "\\u00e9\\ud83d\\ude00", NaN, null]'.encode(), b"ok list"),
+    (b"[" * 300 + b"]" * 300, b"ok list"),  # past the C decoder's depth: json.loads
+    (b'"\\ud800"', b"ok str"),  # a lone surrogate: json.loads
+    (b'{"id": 1, "tags": ["a", "b"], "bad": tru}', b"bad"),  # C gives up, json.loads raises
+    (b'{"a": [1, 2, "\xff"]}', b"bad"),  # not UTF-8
+    (b"[" * 100000, b"bad"),  # RecursionError in json.loads
+]
+
+
+def burst_json(port):
+    # request.json decoded in C, and given up on at every kind of place (json.loads then
+    # gives the value or the error), pipelined and one a connection.
+    reqs = [build_request("POST", "/json", body=body) for body, _ in JSON_BODIES]
+    for _ in range(10):
+        with Conn(port) as c:
+            c.send(b"".join(reqs))
+            got = [r.body for r in c.responses(len(reqs))]
+        assert got == [want for _, want in JSON_BODIES]
+    for body, want in JSON_BODIES * 3:
+        with Conn(port) as c:
+            c.send(build_request("POST", "/json", body=body))
+            assert c.response().body == want
+
+
 def burst_dropped(port, probe):
     started = live_count(probe)["started"]
     for i in range(20):
@@ -145,7 +171,7 @@ def live_count(probe):
     return probe.response().json()
 
 
-@pytest.mark.parametrize("kind", ["normal", "pipelined", "errors", "dropped"])
+@pytest.mark.parametrize("kind", ["normal", "pipelined", "errors", "json", "dropped"])
 def test_live_objects_return_to_baseline(leaks, kind):
     with leaks.conn() as probe:
         base = baseline(probe)
@@ -153,9 +179,13 @@ def test_live_objects_return_to_baseline(leaks, kind):
         if kind == "dropped":
             burst_dropped(leaks.port, probe)
         else:
-            {"normal": burst_normal, "pipelined": burst_pipelined, "errors": burst_errors}[kind](
-                leaks.port
-            )
+            bursts = {
+                "normal": burst_normal,
+                "pipelined": burst_pipelined,
+                "errors": burst_errors,
+                "json": burst_json,
+            }
+            bursts[kind](leaks.port)
         after = assert_back_to(probe, base, kind)
         assert after["body"] == base["body"], "the Response body bytes gained references"
 

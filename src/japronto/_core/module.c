@@ -15,6 +15,7 @@
 #include <Python.h>
 
 #include "http1.h"
+#include "jsondecode.h"
 #include "live.h"
 #include "protocol.h"
 #include "request.h"
@@ -71,9 +72,33 @@ module_live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
     return d;
 }
 
+PyDoc_STRVAR(module_json_decode_for_tests_doc,
+             "_json_decode_for_tests(data)\n--\n\n"
+             "Exists for tests only: request.json's C decoder (jsondecode.c) run on the bytes\n"
+             "data. Returns what it decoded, or Ellipsis when it gave up (request.json then\n"
+             "runs json.loads); JSON has no value that is Ellipsis.");
+
+static PyObject *
+module_json_decode_for_tests(PyObject *module, PyObject *arg)
+{
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "_json_decode_for_tests() needs bytes");
+        return NULL;
+    }
+    PyObject *v;
+    if (jp_jdec_decode(module_get_state(module), PyBytes_AS_STRING(arg),
+                       (size_t)PyBytes_GET_SIZE(arg), &v) == 0)
+        return v;
+    if (PyErr_Occurred())
+        return NULL; /* a give-up must leave none set: let the test see it */
+    return Py_NewRef(Py_Ellipsis);
+}
+
 static PyMethodDef module_methods[] = {
     {"simd_path", module_simd_path, METH_NOARGS, module_simd_path_doc},
     {"_live_counts", module_live_counts, METH_NOARGS, module_live_counts_doc},
+    {"_json_decode_for_tests", module_json_decode_for_tests, METH_O,
+     module_json_decode_for_tests_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -147,6 +172,8 @@ module_exec(PyObject *module)
         if (st->request_helpers[i] == NULL)
             return -1;
     }
+    if (jp_jdec_setup(st) < 0)
+        return -1;
     if (jp_response_setup(module, st) < 0 || jp_router_setup(module, st) < 0 ||
         jp_request_setup(module, st) < 0 || jp_response_add_method(module, st) < 0 ||
         jp_protocol_setup(module, st) < 0)
@@ -183,6 +210,7 @@ module_clear(PyObject *module)
     jp_buffer_free(&st->json_scratch);
     for (int i = 0; i < JP_QUERY_NAMES; i++)
         Py_CLEAR(st->query_names[i]);
+    jp_jdec_state_clear(st);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);

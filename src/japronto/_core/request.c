@@ -12,7 +12,8 @@
  * dict, `derived`, keyed by the function: one pointer in the struct for all of them keeps a
  * Request under pymalloc's limit, and a handler that reads none of them pays nothing. `query`,
  * the one read most, is parsed in C and has a slot of its own, so that reading it costs no
- * `derived` dict.
+ * `derived` dict. `json` is decoded in C (jsondecode.h) when the body is UTF-8 and the decoder
+ * takes it, and by its Python function otherwise; both results go into `derived` alike.
  *
  * Two states. Attached (hd != &head): the request is a view on the connection while its
  * dispatch runs. hd is the connection's parser head, headers included, and base points into
@@ -38,6 +39,7 @@
  */
 #include "request.h"
 
+#include "jsondecode.h"
 #include "live.h"
 #include "url.h"
 #include "protocol.h"
@@ -573,9 +575,78 @@ request_get_query(PyObject *op, void *closure)
     return Py_NewRef(self->query);
 }
 
+static PyObject *request_get_derived(PyObject *op, void *closure);
+
+/* Whether request.text decodes the body as UTF-8 by the very codec json.loads's input would be
+ * decoded with: request.encoding (request_helpers.get_encoding) is None, 'utf-8' or 'utf8'.
+ * It is None without a Content-Type whose value has a ';' (the joined value of repeated
+ * fields has one iff some field has), which is answered here from the raw fields; any other
+ * Content-Type asks request.encoding itself (and caches it, as request.text would). 1 or 0;
+ * an error from request.encoding is cleared and gives 0, so that the Python helper meets it
+ * again and raises it. */
+static int
+request_charset_is_utf8(request *self)
+{
+    const jp_request_head *h = self->hd;
+    uint32_t i = 0;
+    for (; i < h->header_count; i++) {
+        const jp_header *f = &h->headers[i];
+        if (f->id == JP_H_CONTENT_TYPE && memchr(self->base + f->value.off, ';', f->value.len))
+            break;
+    }
+    if (i == h->header_count)
+        return 1;
+    PyObject *enc = request_get_derived((PyObject *)self, (void *)(intptr_t)JP_RH_ENCODING);
+    if (enc == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int utf8 = enc == Py_None ||
+               (PyUnicode_Check(enc) && (PyUnicode_CompareWithASCIIString(enc, "utf-8") == 0 ||
+                                         PyUnicode_CompareWithASCIIString(enc, "utf8") == 0));
+    Py_DECREF(enc);
+    return utf8;
+}
+
+/* request.json by the C decoder (jsondecode.h): 1 and a new reference in *out, or 0 when the
+ * Python helper (request_helpers.get_json: request.text, then json.loads) must run, with no
+ * exception set. No body gives None without looking further, as get_json does; an empty one
+ * gives None once the charset is known to be UTF-8 (another charset may be unknown, which
+ * request.text reports). Everything the decoder gives up on goes to the helper, which gives
+ * today's value or exception, so its error messages are the only ones. May run Python code
+ * (request.encoding) only for a Content-Type with parameters. */
+static int
+request_json_c(request *self, PyObject **out)
+{
+    if (self->hd->framing == JP_FRAMING_NONE) {
+        *out = Py_NewRef(Py_None);
+        return 1;
+    }
+    if (!request_charset_is_utf8(self))
+        return 0;
+    /* The body is found after request.encoding, which may have run Python code. */
+    const jp_request_head *h = self->hd;
+    const char *body = "";
+    size_t len = 0;
+    if (h->framing == JP_FRAMING_LENGTH) {
+        body = self->base + h->head_len;
+        len = (size_t)h->content_length;
+    } else if (h->framing == JP_FRAMING_CHUNKED && self->chunked.data != NULL) {
+        body = self->chunked.data;
+        len = self->chunked.len;
+    }
+    if (len == 0) {
+        *out = Py_NewRef(Py_None);
+        return 1;
+    }
+    return jp_jdec_decode(self->st, body, len, out) == 0;
+}
+
 /* closure is the JP_RH_* index. The function may read other attributes of the request
  * (text reads encoding), so `derived` is looked at again after the call. An exception is not
- * cached: the next access calls again and raises again. */
+ * cached: the next access calls again and raises again. request.json is decoded in C when it
+ * can be (request_json_c) and by its helper otherwise; either result is cached the same way,
+ * under the helper. */
 static PyObject *
 request_get_derived(PyObject *op, void *closure)
 {
@@ -592,6 +663,8 @@ request_get_derived(PyObject *op, void *closure)
     intptr_t index = (intptr_t)closure;
     if (index == JP_RH_QUERY_ALL) {
         v = request_query_parse(self, 0);
+    } else if (index == JP_RH_JSON && request_json_c(self, &v)) {
+        /* v is the value */
     } else {
         v = PyObject_CallOneArg(fn, op);
     }

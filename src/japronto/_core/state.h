@@ -23,6 +23,10 @@
 #define JP_QUERY_NAMES 32
 #define JP_QUERY_NAME_MAX 32
 
+/* How many object keys jsondecode.c keeps made (a power of two), and the longest it keeps. */
+#define JP_JDEC_KEYS 64
+#define JP_JDEC_KEY_MAX 32
+
 /* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
 #define JP_RESPONSE_FREELIST_MAX 64
 
@@ -159,6 +163,15 @@ typedef struct jp_state {
      * of their bytes; see request_query_name. Strings hold no references: cleared by
      * module_clear, never traversed. */
     PyObject *query_names[JP_QUERY_NAMES];
+
+    /* jsondecode.c (request.json): the str of object keys seen lately (exact, ASCII, hash
+     * computed), by a hash of their bytes, and json.decoder's NaN, Infinity and -Infinity
+     * (NULL if it has none). Floats and strings hold no references: cleared by module_clear
+     * (jp_jdec_state_clear), never traversed. */
+    PyObject *jdec_keys[JP_JDEC_KEYS];
+    PyObject *jdec_nan;
+    PyObject *jdec_inf;
+    PyObject *jdec_neginf;
 } jp_state;
 
 static inline jp_state *
