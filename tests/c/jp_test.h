@@ -5,10 +5,12 @@
  * program ends with JP_TEST_SUMMARY(), which prints "N passed, N failed" and gives the exit
  * status. jp_guarded_copy() places bytes flush against an unreadable page, so a read even
  * one byte past the input faults at once, sanitizer or not (picohttpparser's trick).
+ * jp_test_rng() gives reproducible random numbers.
  */
 #ifndef JP_TEST_H
 #define JP_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,19 @@
 
 static unsigned long jp_test_passed = 0;
 static unsigned long jp_test_failed = 0;
+
+/* xorshift64*: reproducible random numbers, independent of the C library's rand(); every test
+ * program starts from the same seed, so a failure found with them repeats. */
+static uint64_t jp_test_rng_state = 0x9E3779B97F4A7C15ull;
+
+static inline uint64_t
+jp_test_rng(void)
+{
+    jp_test_rng_state ^= jp_test_rng_state >> 12;
+    jp_test_rng_state ^= jp_test_rng_state << 25;
+    jp_test_rng_state ^= jp_test_rng_state >> 27;
+    return jp_test_rng_state * 0x2545F4914F6CDD1Dull;
+}
 
 #define CHECK(cond, ...)                                                                       \
     do {                                                                                       \

@@ -778,21 +778,10 @@ ref_decode(const jp_http1_limits *lim, const unsigned char *in, size_t len, outc
 /* ------------------------------------------------------------------------------------------ */
 /* Random bodies                                                                               */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
-
 static size_t
 rnd(size_t n)
 {
-    return n ? (size_t)(rng() % n) : 0;
+    return n ? (size_t)(jp_test_rng() % n) : 0;
 }
 
 typedef struct gen {

@@ -33,18 +33,6 @@ from_bits(uint64_t bits)
     return d;
 }
 
-/* xorshift64*: reproducible random numbers, independent of the C library's rand(). */
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t
-rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1du;
-}
-
 static size_t
 repr_into_guard(double d)
 {
@@ -181,15 +169,15 @@ test_random(unsigned long count)
 {
     unsigned long failed = 0;
     for (unsigned long i = 0; i < count && failed < 20; i++) {
-        double d = from_bits(rng_next());
+        double d = from_bits(jp_test_rng());
         if (isfinite(d))
             failed += !check_one(d);
     }
     /* Half as many short decimals: M x 10^E with M of 1 to 17 digits, through strtod. */
     for (unsigned long i = 0; i < count / 2 && failed < 20; i++) {
-        uint64_t r = rng_next();
+        uint64_t r = jp_test_rng();
         int digits = 1 + (int)(r % 17);
-        uint64_t m = rng_next() % (uint64_t)pow(10, digits);
+        uint64_t m = jp_test_rng() % (uint64_t)pow(10, digits);
         int e = (int)((r >> 8) % 650) - 340;
         char s[48];
         snprintf(s, sizeof(s), "%llue%d", (unsigned long long)m, e);
