@@ -5,11 +5,11 @@
  *
  * Owns, in the module state: json.decoder's NaN and infinities (so that json.loads("NaN") and
  * ours are the same object, as they are between two json.loads calls: [nan] == [nan] holds
- * only for one object), and a small cache of recent object keys (jdec_key).
+ * only for one object). Object keys come from the module's cache of recent names (names.h).
  *
  * Giving up: every function returns NULL to give up, with or without an exception set; each
  * releases what it made itself before returning NULL, and jp_jdec_decode clears the
- * exception. Nothing else changes on the way (the key cache only ever holds correct strings),
+ * exception. Nothing else changes on the way (the cache of names only ever holds correct strings),
  * so a give-up has no effect but the work lost.
  *
  * Why the results equal json.loads's (Python's _json.c scanner, strict): outside strings, any
@@ -26,6 +26,7 @@
 #include "jsondecode.h"
 
 #include "jsonscan.h"
+#include "names.h"
 #include "simd.h"
 #include "url.h"
 
@@ -112,12 +113,8 @@ jdec_string(jdec *d)
 }
 
 /* An object key; d->pos is just past its opening quote. A plain key (ASCII, no escape, 2 to
- * JP_JDEC_KEY_MAX bytes) is looked up first in the module's cache of recent keys (one entry a
- * slot, by a hash of its bytes; the newest wins), and made, hashed and kept on a miss. A
- * client sends the same few keys again and again, and a hit costs a compare instead of a new
- * str, its hash (SipHash, computed when the key goes into the dict) and its deallocation.
- * Sharing one str is invisible (a str is immutable, and equal keys are equal whatever their
- * identity; json.loads shares equal keys within a document too). */
+ * JP_NAME_MAX bytes) comes from the module's cache of recent names (names.h): a client sends
+ * the same few keys again and again (json.loads shares equal keys within a document too). */
 static PyObject *
 jdec_key(jdec *d)
 {
@@ -127,28 +124,9 @@ jdec_key(jdec *d)
     const char *p = d->s + d->pos;
     size_t n = info.end - d->pos;
     d->pos = info.end + 1;
-    if (info.escaped || info.non_ascii || n < 2 || n > JP_JDEC_KEY_MAX)
+    if (info.escaped || info.non_ascii || n < 2 || n > JP_NAME_MAX)
         return jdec_string_body(d, p, n, &info);
-    uint64_t head, tail;
-    if (n >= 8) {
-        memcpy(&head, p, 8);
-        memcpy(&tail, p + n - 8, 8);
-    } else {
-        head = jp_url_load_short(p, n);
-        tail = 0;
-    }
-    uint64_t h = (head ^ (tail * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
-    size_t slot = (size_t)(h >> 58) & (JP_JDEC_KEYS - 1);
-    PyObject *cached = d->st->jdec_keys[slot];
-    if (cached != NULL && (size_t)PyUnicode_GET_LENGTH(cached) == n &&
-        jp_url_equal((const char *)PyUnicode_1BYTE_DATA(cached), p, n))
-        return Py_NewRef(cached);
-    PyObject *s = jdec_ascii(p, n);
-    if (s == NULL)
-        return NULL;
-    (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
-    Py_XSETREF(d->st->jdec_keys[slot], Py_NewRef(s));
-    return s;
+    return jp_name(d->st, p, n);
 }
 
 /* A number; d->pos is at its first byte. */
@@ -379,8 +357,6 @@ jp_jdec_setup(jp_state *st)
 void
 jp_jdec_state_clear(jp_state *st)
 {
-    for (int i = 0; i < JP_JDEC_KEYS; i++)
-        Py_CLEAR(st->jdec_keys[i]);
     Py_CLEAR(st->jdec_nan);
     Py_CLEAR(st->jdec_inf);
     Py_CLEAR(st->jdec_neginf);

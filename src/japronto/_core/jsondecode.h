@@ -36,7 +36,7 @@ int jp_jdec_decode(jp_state *st, const char *buf, size_t len, PyObject **out);
  * gives up on those literals instead. */
 int jp_jdec_setup(jp_state *st);
 
-/* Drops what jp_jdec_setup and the decoder keep in st (the constants and the key cache). */
+/* Drops what jp_jdec_setup keeps in st (the constants). */
 void jp_jdec_state_clear(jp_state *st);
 
 #endif /* JP_JSONDECODE_H */

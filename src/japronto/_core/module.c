@@ -208,8 +208,8 @@ module_clear(PyObject *module)
     jp_response_state_clear(st);
     jp_protocol_pools_clear(st);
     jp_buffer_free(&st->json_scratch);
-    for (int i = 0; i < JP_QUERY_NAMES; i++)
-        Py_CLEAR(st->query_names[i]);
+    for (int i = 0; i < JP_NAMES; i++)
+        Py_CLEAR(st->names[i]);
     jp_jdec_state_clear(st);
     Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->request_type);

@@ -41,6 +41,7 @@
 
 #include "jsondecode.h"
 #include "live.h"
+#include "names.h"
 #include "url.h"
 #include "protocol.h"
 #include "response.h"
@@ -476,31 +477,15 @@ request_form_str(const char *piece, size_t len, char *buf)
     return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)jp_form_decode(buf, piece, len), "replace");
 }
 
-/* A query name's str: as request_form_str, but a plain name of up to JP_QUERY_NAME_MAX bytes
- * is looked up first in the module's cache of recent names (one entry per hash slot, the
- * newest wins) and made, hashed and cached on a miss. An app reads the same few names again
- * and again, and a hit costs a compare instead of a new str, its hash (SipHash, computed when
- * the name goes into the dict) and its deallocation. Sharing one str among requests is
- * invisible to them: a str is immutable, and equal names compare equal whatever their
- * identity. The cache is bounded, and its strings are ASCII names of a few bytes. */
+/* A query name's str: as request_form_str, but a plain name of 2 to JP_NAME_MAX bytes comes
+ * from the module's cache of recent names (names.h): an app reads the same few names again
+ * and again. */
 static PyObject *
 request_query_name(jp_state *st, const char *piece, size_t len, char *buf)
 {
-    if (len < 2 || len > JP_QUERY_NAME_MAX || !jp_form_is_plain(piece, len))
+    if (len < 2 || len > JP_NAME_MAX || !jp_form_is_plain(piece, len))
         return request_form_str(piece, len, buf);
-    size_t slot = (len * 31 + (unsigned char)piece[0] * 7 + (unsigned char)piece[len - 1]) &
-                  (JP_QUERY_NAMES - 1);
-    PyObject *cached = st->query_names[slot];
-    if (cached != NULL && (size_t)PyUnicode_GET_LENGTH(cached) == len &&
-        jp_url_equal((const char *)PyUnicode_1BYTE_DATA(cached), piece, len))
-        return Py_NewRef(cached);
-    PyObject *s = PyUnicode_New((Py_ssize_t)len, 127);
-    if (s == NULL)
-        return NULL;
-    (void)jp_copy_small((char *)PyUnicode_1BYTE_DATA(s), piece, len);
-    (void)PyObject_Hash(s); /* cannot fail for a str; computed once, kept in the str */
-    Py_XSETREF(st->query_names[slot], Py_NewRef(s));
-    return s;
+    return jp_name(st, piece, len);
 }
 
 /* The query string parsed as japronto.request_helpers.parse_urlencoded parses it (pieces split

@@ -19,13 +19,10 @@
 #include "buffer.h"
 #include "date.h"
 
-/* How many query names request.c keeps made (a power of two), and the longest it keeps. */
-#define JP_QUERY_NAMES 32
-#define JP_QUERY_NAME_MAX 32
-
-/* How many object keys jsondecode.c keeps made (a power of two), and the longest it keeps. */
-#define JP_JDEC_KEYS 64
-#define JP_JDEC_KEY_MAX 32
+/* How many recent names (query names, JSON object keys) names.h keeps made (a power of two),
+ * and the longest it keeps. */
+#define JP_NAMES 64
+#define JP_NAME_MAX 32
 
 /* How many dead Responses a module keeps for reuse: enough for a full pipeline batch. */
 #define JP_RESPONSE_FREELIST_MAX 64
@@ -159,16 +156,13 @@ typedef struct jp_state {
     jp_buffer json_scratch;
     int json_simd; /* response.c: the jp_simd_level json.c scans strings with (the default) */
 
-    /* request.c: the str of query names seen lately (exact, ASCII, hash computed), by a hash
-     * of their bytes; see request_query_name. Strings hold no references: cleared by
-     * module_clear, never traversed. */
-    PyObject *query_names[JP_QUERY_NAMES];
+    /* names.h: the str of names seen lately (query names, JSON object keys), by a hash of
+     * their bytes. Strings hold no references: cleared by module_clear, never traversed. */
+    PyObject *names[JP_NAMES];
 
-    /* jsondecode.c (request.json): the str of object keys seen lately (exact, ASCII, hash
-     * computed), by a hash of their bytes, and json.decoder's NaN, Infinity and -Infinity
-     * (NULL if it has none). Floats and strings hold no references: cleared by module_clear
-     * (jp_jdec_state_clear), never traversed. */
-    PyObject *jdec_keys[JP_JDEC_KEYS];
+    /* jsondecode.c (request.json): json.decoder's NaN, Infinity and -Infinity (NULL if it has
+     * none). Floats hold no references: cleared by module_clear (jp_jdec_state_clear), never
+     * traversed. */
     PyObject *jdec_nan;
     PyObject *jdec_inf;
     PyObject *jdec_neginf;
