@@ -8,6 +8,7 @@
  * the block sizes, against a byte-by-byte reference. The fast float conversion is checked
  * against strtod.
  */
+#include "chars.h"
 #include "jp_test.h"
 #include "jsonscan.h"
 
@@ -215,6 +216,40 @@ test_unescape(void)
     check_unescape(S("\\u-001"), JP_JSCAN_BAD_ESCAPE, NULL, 0, 0);
     check_unescape(S("\\u 041"), JP_JSCAN_BAD_ESCAPE, NULL, 0, 0);
 #undef S
+}
+
+/* Every byte in each of the four digit places of \uXXXX: the escape is taken iff the byte is
+ * a hex digit (chars.h's JP_C_HEX), and then means the same as its canonical upper-case form;
+ * a surrogate half made this way is lone. */
+static void
+test_unescape_every_digit(void)
+{
+    unsigned long bad = 0;
+    char in[7] = "\\u0041", canon[7], out[8], want[8];
+    for (int k = 0; k < 4; k++) {
+        for (int c = 0; c < 256; c++) {
+            memcpy(in, "\\u0041", 6);
+            in[2 + k] = (char)c;
+            int high = 0, want_high = 0;
+            ptrdiff_t rc = jp_jscan_unescape(out, jp_guarded_copy(&guard, in, 6), 6, &high);
+            if (!(jp_char_class[c] & JP_C_HEX)) {
+                bad += rc != JP_JSCAN_BAD_ESCAPE;
+                continue;
+            }
+            unsigned cp = 0x0041u & ~(0xFu << (12 - 4 * k));
+            cp |= (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10) << (12 - 4 * k);
+            if (cp >= 0xD800 && cp <= 0xDFFF) {
+                bad += rc != JP_JSCAN_LONE_SURROGATE;
+                continue;
+            }
+            snprintf(canon, sizeof canon, "\\u%04X", cp);
+            ptrdiff_t want_rc =
+                jp_jscan_unescape(want, jp_guarded_copy(&guard, canon, 6), 6, &want_high);
+            bad += rc < 1 || rc != want_rc || memcmp(out, want, (size_t)rc) != 0 ||
+                   high != want_high;
+        }
+    }
+    CHECK(bad == 0, "%lu \\u escapes with one byte replaced answered wrongly", bad);
 }
 
 /* Every BMP code point other than surrogates through \uXXXX: the UTF-8 written is the
@@ -475,6 +510,7 @@ main(void)
     test_scan_cases();
     test_scan_exhaustive();
     test_unescape();
+    test_unescape_every_digit();
     test_unescape_every_code_point();
     test_numbers();
     test_number_at_offset();

@@ -14,6 +14,8 @@
  */
 #include "jsonscan.h"
 
+#include "chars.h"
+
 #include <float.h>
 #include <string.h>
 
@@ -136,13 +138,8 @@ jscan_hex4(const char *s)
 {
     int v = 0;
     for (int k = 0; k < 4; k++) {
-        unsigned char c = (unsigned char)s[k];
-        int d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            d = (c | 0x20) - 'a' + 10;
-        else
+        int d = jp_hex_value((unsigned char)s[k]);
+        if (d < 0)
             return -1;
         v = v << 4 | d;
     }

@@ -7,26 +7,16 @@
  */
 #include "url.h"
 
-#include <string.h>
+#include "chars.h"
 
-/* The value of one hex digit, or -1. */
-static int
-url_hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20; /* ASCII lower case; maps no non-letter onto 'a'-'f' */
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+#include <string.h>
 
 /* Whether s[i] starts a valid escape; the caller has checked s[i] == '%'. */
 static int
 url_is_escape(const char *s, size_t len, size_t i)
 {
-    return len - i >= 3 && url_hex_value((unsigned char)s[i + 1]) >= 0 &&
-           url_hex_value((unsigned char)s[i + 2]) >= 0;
+    return len - i >= 3 && jp_hex_value((unsigned char)s[i + 1]) >= 0 &&
+           jp_hex_value((unsigned char)s[i + 2]) >= 0;
 }
 
 size_t
@@ -61,8 +51,8 @@ jp_percent_decode(char *dst, const char *src, size_t len, int *changed)
         i = esc;
         if (i == len)
             break;
-        dst[o++] = (char)(url_hex_value((unsigned char)src[i + 1]) << 4 |
-                          url_hex_value((unsigned char)src[i + 2]));
+        dst[o++] = (char)(jp_hex_value((unsigned char)src[i + 1]) << 4 |
+                          jp_hex_value((unsigned char)src[i + 2]));
         i += 3;
         any = 1;
     }
@@ -79,10 +69,10 @@ jp_form_decode(char *dst, const char *src, size_t len)
         char c = src[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && len - i >= 3 && url_hex_value((unsigned char)src[i + 1]) >= 0 &&
-                   url_hex_value((unsigned char)src[i + 2]) >= 0) {
-            c = (char)(url_hex_value((unsigned char)src[i + 1]) << 4 |
-                       url_hex_value((unsigned char)src[i + 2]));
+        } else if (c == '%' && len - i >= 3 && jp_hex_value((unsigned char)src[i + 1]) >= 0 &&
+                   jp_hex_value((unsigned char)src[i + 2]) >= 0) {
+            c = (char)(jp_hex_value((unsigned char)src[i + 1]) << 4 |
+                       jp_hex_value((unsigned char)src[i + 2]));
             i += 2;
         }
         dst[o++] = c;
