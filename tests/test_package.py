@@ -12,6 +12,29 @@ def test_version_is_set():
     assert japronto.__version__ and japronto.__version__ != "0+unknown"
 
 
+def test_version_is_read_lazily():
+    # importlib.metadata (with email, zipfile, pathlib) was half of import japronto's time,
+    # paid by every worker start and reload; it loads only when __version__ is first read.
+    code = (
+        "import sys, japronto; "
+        "before = 'importlib.metadata' in sys.modules; "
+        "v = japronto.__version__; "
+        "print(before, 'importlib.metadata' in sys.modules, v == japronto.__version__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        japronto.no_such_name  # noqa: B018
+    except AttributeError as e:
+        assert "no_such_name" in str(e)
+    else:
+        raise AssertionError("japronto.no_such_name did not raise")
+
+
 def test_core_is_the_compiled_extension():
     # The C sources live in a folder named _core too; the extension must win the import.
     assert _core.__file__.endswith(".so")

@@ -959,9 +959,7 @@ def test_text_keyword_from_any_call_site():
     # text= is recognised by the identity of the first text= call's keyword tuple (a code
     # object's constant); calls from other modules (other tuples), and calls that pass text
     # twice, must still be what they always were.
-    sites = [
-        eval(compile(f"lambda R: R(text='t{i}')", f"<site {i}>", "eval")) for i in range(3)
-    ]
+    sites = [eval(compile(f"lambda R: R(text='t{i}')", f"<site {i}>", "eval")) for i in range(3)]
     for _ in range(3):
         for i, site in enumerate(sites):
             r = site(Response)

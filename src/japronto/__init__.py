@@ -6,9 +6,6 @@ mapping (headers.py) and the parsing behind ``request.query``, ``.json``, ``.for
 (request_helpers.py, with the ValueError subclasses those raise).
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
 from . import _core
 from ._core import Request, Response
 from .app import Application
@@ -22,10 +19,24 @@ from .request_helpers import (
 )
 from .router import Route, RouteNotFoundException, Router
 
-try:
-    __version__ = _version("japronto")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str):
+    """``__version__``, read from the installed distribution's metadata on first use.
+
+    Lazily (PEP 562), because ``importlib.metadata`` and what it imports (email, zipfile,
+    pathlib) took about half of ``import japronto``'s time, paid by every worker start and
+    every reload, while almost nothing reads the version."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("japronto")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value
+
 
 __all__ = [
     "Application",
