@@ -3,7 +3,8 @@
 #   make test          install test dependencies, then every test: C tests under ASan+UBSan,
 #                      a short fuzzing run of every libFuzzer target, the extension built with
 #                      -Werror on each CPython 3.9-3.13 present, the pytest suite on the normal
-#                      build and again on an ASan+UBSan build of the extension
+#                      build and again on an ASan+UBSan build of the extension, each in
+#                      PYTEST_JOBS processes (default: one a core)
 #   make ctest         layer-0 C tests (built without Python's include path, sanitizers on)
 #   make fuzz          every fuzz target for FUZZ_SECONDS each (default 15); longer:
 #                      make fuzz FUZZ_SECONDS=3600
@@ -14,6 +15,11 @@
 
 SHELL := /bin/bash
 PYTHON ?= .venv/bin/python
+# pytest runs its tests in this many processes (pytest-xdist), one a core by default: most
+# of a server test's time is spent waiting on its server process, so one process would leave
+# the other core idle. PYTEST_JOBS=0 runs them in the pytest process itself.
+PYTEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := $(PYTHON) -m pytest -q -n $(PYTEST_JOBS)
 CC ?= cc
 CLANG ?= clang
 FUZZ_SECONDS ?= 15
@@ -75,8 +81,8 @@ TRANSPORT_TESTS := $(addprefix tests/server/,test_basics.py test_pipelining.py \
 	test_connections.py test_bodies.py test_split.py test_clients.py test_errors.py \
 	test_header_growth.py)
 pytest:
-	$(PYTHON) -m pytest -q tests
-	JAPRONTO_IO=transport $(PYTHON) -m pytest -q -p no:cacheprovider $(TRANSPORT_TESTS)
+	$(PYTEST) tests
+	JAPRONTO_IO=transport $(PYTEST) -p no:cacheprovider $(TRANSPORT_TESTS)
 
 # The whole Python suite again, against a copy of the package whose extension is built with
 # ASan and UBSan. The interpreter itself is not instrumented, so the ASan runtime is preloaded;
@@ -90,7 +96,7 @@ pytest-asan:
 	    --build-lib $(ASAN_PKG) --build-temp build/asan-tmp 2>&1 | grep -v -i deprecat || true
 	test -n "$$(ls $(ASAN_PKG)/japronto/_core*.so)"
 	LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
-	    PYTHONPATH=$(ASAN_PKG) JAPRONTO_EXPECT_SANITIZED=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests
+	    PYTHONPATH=$(ASAN_PKG) JAPRONTO_EXPECT_SANITIZED=1 $(PYTEST) -p no:cacheprovider tests
 
 pythons:
 	bash scripts/build-all-pythons
