@@ -18,12 +18,13 @@ def test_version_is_read_lazily():
     code = (
         "import sys, japronto; "
         "before = 'importlib.metadata' in sys.modules; "
+        "listed = '__version__' in dir(japronto); "
         "v = japronto.__version__; "
-        "print(before, 'importlib.metadata' in sys.modules, v == japronto.__version__)"
+        "print(before, 'importlib.metadata' in sys.modules, v == japronto.__version__, listed)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False", "True", "True"]
+    assert out.stdout.split() == ["False", "True", "True", "True"]
 
 
 def test_unknown_attribute_is_an_attribute_error():

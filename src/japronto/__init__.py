@@ -38,6 +38,11 @@ def __getattr__(name: str):
     return value
 
 
+def __dir__():
+    """The module's names, ``__version__`` included before its first read."""
+    return sorted({*globals(), "__version__"})
+
+
 __all__ = [
     "Application",
     "BodyDecodeError",
