@@ -14,7 +14,7 @@ def test_version_is_set():
 
 def test_version_is_read_lazily():
     # importlib.metadata (with email, zipfile, pathlib) was half of import japronto's time,
-    # paid by every worker start and reload; it loads only when __version__ is first read.
+    # paid by every process that imports the package; it loads only when __version__ is read.
     code = (
         "import sys, japronto; "
         "before = 'importlib.metadata' in sys.modules; "

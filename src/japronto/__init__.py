@@ -24,8 +24,9 @@ def __getattr__(name: str):
     """``__version__``, read from the installed distribution's metadata on first use.
 
     Lazily (PEP 562), because ``importlib.metadata`` and what it imports (email, zipfile,
-    pathlib) took about half of ``import japronto``'s time, paid by every worker start and
-    every reload, while almost nothing reads the version."""
+    pathlib) took about half of ``import japronto``'s time, paid by every process that
+    imports the package (a server, the child the reloader starts on each change; forked
+    workers inherit the import), while almost nothing reads the version."""
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib.metadata import PackageNotFoundError, version
