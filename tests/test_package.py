@@ -72,3 +72,12 @@ def test_sanitized_build_is_the_one_loaded_when_expected():
         assert "asan-pkg" in _core.__file__
     else:
         assert "asan-pkg" not in _core.__file__
+
+
+def test_the_interpreter_and_build_are_the_ones_expected():
+    # `make pytest-pythons` sets JAPRONTO_EXPECT_PYTHON for each CPython it runs the suite on,
+    # so that a run cannot pass on another interpreter or another build by accident.
+    want = os.environ.get("JAPRONTO_EXPECT_PYTHON")
+    if want:
+        assert "%d.%d" % sys.version_info[:2] == want
+        assert f"{os.sep}venv-{want}{os.sep}" in _core.__file__, _core.__file__
