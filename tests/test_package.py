@@ -79,5 +79,5 @@ def test_the_interpreter_and_build_are_the_ones_expected():
     # so that a run cannot pass on another interpreter or another build by accident.
     want = os.environ.get("JAPRONTO_EXPECT_PYTHON")
     if want:
-        assert "%d.%d" % sys.version_info[:2] == want
+        assert "{}.{}".format(*sys.version_info[:2]) == want
         assert f"{os.sep}venv-{want}{os.sep}" in _core.__file__, _core.__file__

@@ -142,15 +142,21 @@ def main(argv=None):
             return 2
     if args.max_connections:
         application._max_connections = args.max_connections
-    application.run(
-        host=args.host,
-        port=args.port,
-        unix_socket=args.unix_socket,
-        sock=args.fd,
-        worker_num=args.worker_num,
-        reload=args.reload,
-        debug=args.debug,
-        access_log=True if args.access_log else None,
-        shutdown_timeout=args.shutdown_timeout,
-    )
+    from .sockets import ListenError
+
+    try:
+        application.run(
+            host=args.host,
+            port=args.port,
+            unix_socket=args.unix_socket,
+            sock=args.fd,
+            worker_num=args.worker_num,
+            reload=args.reload,
+            debug=args.debug,
+            access_log=True if args.access_log else None,
+            shutdown_timeout=args.shutdown_timeout,
+        )
+    except ListenError as e:
+        print(f"japronto: error: {e}", file=sys.stderr)
+        return 1
     return 0

@@ -6,16 +6,29 @@ With several workers on a TCP address and SO_REUSEPORT available, the master onl
 claim the port and fail early) and each worker opens its own listening socket on the same
 address, so that the kernel spreads connections across workers; otherwise the master's
 listening socket is inherited and shared by every worker.
+
+A TCP address is first bound without SO_REUSEPORT, which fails (EADDRINUSE) if any socket
+holds the port, another japronto's SO_REUSEPORT sockets included: the kernel lets a socket
+join a port's SO_REUSEPORT group whenever both set the option and have the same user, so a
+second server started by mistake on a busy port would otherwise serve a share of its
+connections in silence. Only with per-worker sockets is that bind then swapped for an
+SO_REUSEPORT one on the same port; another server that binds in the microseconds between
+the two would not be noticed, and any later japronto fails its own first bind.
 """
 
 import os
 import socket
 import stat
 
-__all__ = ["Listen", "describe"]
+__all__ = ["Listen", "ListenError", "describe"]
 
 BACKLOG = 2048
 HAS_REUSEPORT = hasattr(socket, "SO_REUSEPORT")
+
+
+class ListenError(OSError):
+    """The address could not be listened on (in use, not permitted, ...); the message names
+    it, the errno is the system's."""
 
 
 class Listen:
@@ -32,7 +45,22 @@ class Listen:
         self._sock = None
 
     def open(self, per_worker=False):
-        """Binds (and, unless each worker listens on its own, listens). Errors are OSError."""
+        """Binds (and, unless each worker listens on its own, listens). Errors are
+        ListenError, an OSError."""
+        try:
+            return self._open(per_worker)
+        except OSError as e:
+            why = e.strerror or str(e)
+            raise ListenError(e.errno, f"cannot listen on {self._where()}: {why}") from e
+
+    def _where(self):
+        if self.given is not None:
+            return f"the given socket {self.given!r}"
+        if self.unix_socket is not None:
+            return f"unix:{self.unix_socket}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def _open(self, per_worker):
         if self.given is not None:
             sock = self.given
             if isinstance(sock, int):
@@ -50,20 +78,23 @@ class Listen:
             sock.listen(self.backlog)
         else:
             self.reuseport = per_worker and HAS_REUSEPORT
-            sock = self._tcp()
+            sock = self._tcp(reuseport=False)  # the port must be free (see the module's doc)
             self.port = sock.getsockname()[1]  # port 0 asks for any free one
-            if not self.reuseport:
+            if self.reuseport:
+                sock.close()
+                sock = self._tcp(reuseport=True)  # held, not listened on, while the master runs
+            else:
                 sock.listen(self.backlog)
         sock.setblocking(False)
         self._sock = sock
         return sock
 
-    def _tcp(self):
+    def _tcp(self, reuseport):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if HAS_REUSEPORT:
+            if reuseport:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -77,7 +108,7 @@ class Listen:
         """In a worker: its own SO_REUSEPORT socket, or the inherited shared one."""
         if not self.reuseport:
             return self._sock
-        sock = self._tcp()
+        sock = self._tcp(reuseport=True)
         sock.listen(self.backlog)
         sock.setblocking(False)
         # The master's bound socket is not this worker's business.

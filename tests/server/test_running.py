@@ -7,6 +7,7 @@ master is gone stop by themselves within a second. Every wait is bounded.
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
@@ -172,6 +173,45 @@ def test_two_workers_both_serve(run):
     assert p.wait(10) == 0, p.output()
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}/stat") or ppid(pid) != p.pid
+
+
+@pytest.mark.parametrize("first_workers", [1, 2])
+@pytest.mark.parametrize("second_workers", [1, 3])
+def test_a_second_server_on_a_busy_port_fails_at_once(run, first_workers, second_workers):
+    # SO_REUSEPORT lets a socket join a port whenever both set it (same user): a second
+    # server started by mistake on a busy port must fail, not take a share of its connections.
+    port = free_port()
+    first = run("ops:app", "--host", "127.0.0.1", "--port", port, "--worker-num", first_workers)
+    first.wait_port(port, count=first_workers)
+    second = run("ops:app", "--host", "127.0.0.1", "--port", port, "--worker-num", second_workers)
+    assert second.wait(10) == 1, second.output()
+    lines = second.output().strip().splitlines()
+    assert lines == [
+        f"japronto: error: [Errno 98] cannot listen on 127.0.0.1:{port}: Address already in use"
+    ], lines
+    assert " serving on " not in second.output()
+    pids = {int(fetch(port, "/pid")[1]) for _ in range(50)}  # each on a new connection
+    assert all(pid == first.pid or ppid(pid) == first.pid for pid in pids), pids
+
+
+def test_listen_claims_the_port_before_sharing_it_between_workers():
+    from japronto.sockets import Listen, ListenError
+
+    held = Listen("127.0.0.1", 0)
+    held.open(per_worker=True)  # the master's claim, as with --worker-num 2
+    try:
+        worker = held.for_worker()  # a worker's own SO_REUSEPORT socket joins it
+        assert worker.getsockname()[1] == held.port
+        for per_worker in (False, True):
+            with pytest.raises(ListenError) as e:
+                Listen("127.0.0.1", held.port).open(per_worker=per_worker)
+            assert e.value.errno == errno.EADDRINUSE
+            assert f"cannot listen on 127.0.0.1:{held.port}" in str(e.value)
+    finally:
+        held.close()
+    again = Listen("127.0.0.1", held.port)  # free once closed
+    again.open()
+    again.close()
 
 
 def test_killed_worker_is_replaced(run):
