@@ -146,6 +146,23 @@ def _syntax_error(paths):
     return None
 
 
+def _drop_bytecode(paths):
+    """Removes the cached bytecode of the changed files, so that the next child compiles them
+    again. A .pyc is trusted while its source's modification time in whole seconds and its
+    size are unchanged: an edit within the second of the last compile that keeps the size
+    (one digit for another) would otherwise be served from the old bytecode."""
+    import importlib.util
+
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        for opt in ("", 1, 2):
+            try:
+                os.unlink(importlib.util.cache_from_source(path, optimization=opt))
+            except (OSError, ValueError, NotImplementedError):
+                pass  # none there, or no cache for this path
+
+
 def run_with_reloader():
     """In the child: None (serve as usual). In the watcher: runs until SIGINT or SIGTERM and
     returns the exit status."""
@@ -184,6 +201,7 @@ def run_with_reloader():
                 continue
             log.info("reloading: %s changed", ", ".join(os.path.relpath(p) for p in changed[:3]))
             _stop(child, forced=signals)
+            _drop_bytecode(changed)
             child = start()
             reported_exit = False
     finally:

@@ -36,7 +36,11 @@ class Proc:
     def __init__(self, args, tmp_path, loop, *, cwd=APPS_DIR, env=None, pass_fds=()):
         self.log = tmp_path / f"japronto-{len(list(tmp_path.iterdir()))}.log"
         full_env = dict(os.environ, JAPRONTO_LOOP=loop, PYTHONUNBUFFERED="1")
-        full_env.update(env or {})
+        for name, value in (env or {}).items():  # None: unset
+            if value is None:
+                full_env.pop(name, None)
+            else:
+                full_env[name] = value
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "japronto", *args],
@@ -651,9 +655,12 @@ def test_reload_on_change_survives_a_syntax_error(run, tmp_path, watcher):
     if watcher == "watchfiles":
         pytest.importorskip("watchfiles")  # in the [test] extra; optional for users
     env = {"JAPRONTO_RELOAD_POLL": "1"} if watcher == "polling" else {}
+    # Bytecode is written, as on a user's machine (this machine's environment may say not to).
+    env["PYTHONDONTWRITEBYTECODE"] = None
     port = free_port()
     src = tmp_path / "reloadapp.py"
     src.write_text(RELOAD_APP.format(text="one"))
+    first = os.stat(src)
     p = run(
         "reloadapp:app",
         "--host",
@@ -667,11 +674,19 @@ def test_reload_on_change_survives_a_syntax_error(run, tmp_path, watcher):
     p.wait_for(f"({watcher})")
     p.wait_port(port)
     assert fetch(port) == (200, b"one")
+    assert list((tmp_path / "__pycache__").glob("reloadapp.*.pyc")), "no bytecode was written"
+
+    edits = []
 
     def edit(text):
+        # Each edit lands in the same second as the first version, its time differing only in
+        # the nanoseconds (what the poller compares): a .pyc checks whole seconds and the
+        # size, and "one" and "two" have the same size, so a stale .pyc would serve "one".
         time.sleep(0.05)
         src.write_text(text)
-        os.utime(src, None)
+        edits.append(text)
+        ns = first.st_mtime_ns // 10**9 * 10**9 + (first.st_mtime_ns + len(edits) * 1000) % 10**9
+        os.utime(src, ns=(ns, ns))
 
     def answer_becomes(text):
         deadline = time.monotonic() + 8
