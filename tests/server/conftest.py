@@ -13,6 +13,7 @@ server's stderr attached to its report.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,10 +39,30 @@ CRASH_MARKERS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Servers get ports below the kernel's ephemeral range (32768 and up by default), so that no
+# client connection holds one, and under pytest-xdist each worker takes only ports whose
+# remainder by the worker count is its own number: a free port is free only until the server
+# binds it, and two workers could otherwise pick the same one at once (a server that loses
+# such a race fails with EADDRINUSE, which launch() retries; tests that start
+# `python -m japronto` with a port do not). The kernel's own choice (bind to port 0) is no
+# help here: Linux gives bind() even ports only.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+_MINE = int(_WORKER[2:]) % _WORKERS if _WORKER.startswith("gw") else 0
+_PORTS = random.Random()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now and no other xdist worker will pick."""
+    for _ in range(1000):
+        port = _PORTS.randrange(10000 + _MINE, 32768, _WORKERS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port for xdist worker {_WORKER or 'main'}")
 
 
 def _describe_rc(rc: int | None) -> str:
@@ -136,7 +157,7 @@ def launch(
     assert script.is_file(), f"no test app {script}"
     last_err = ""
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         stderr_path = tmpdir / f"{name}-{loop}-{port}.stderr"
         # A request still in flight at teardown gets 1 s of grace, not the default 30.
         full_env = dict(

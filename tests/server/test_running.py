@@ -19,15 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 APPS_DIR = Path(__file__).resolve().parent.parent / "apps"
 READY = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proc:
