@@ -24,6 +24,7 @@ PYTHON ?= .venv/bin/python
 # 116 s in 4). PYTEST_JOBS=0 runs them in the pytest process itself.
 PYTEST_JOBS ?= $(shell echo $$(( 2 * $$(nproc 2>/dev/null || echo 1) )))
 PYTEST := $(PYTHON) -m pytest -q -n $(PYTEST_JOBS)
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CC ?= cc
 CLANG ?= clang
 FUZZ_SECONDS ?= 15
@@ -60,8 +61,17 @@ build/ctest/test_dtoa_no_int128: tests/c/test_dtoa.c $(L0_SRC) $(L0_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CTEST_CFLAGS) -DJP_DTOA_NO_INT128 -o $@ $< $(L0_SRC) -lm
 
-ctest: $(CTESTS)
-	@set -e; for t in $(CTESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+# The C tests and fuzz targets are built, and the C tests run, BUILD_JOBS at a time; each
+# test's output is shown whole, in order, once all have run.
+ctest:
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) $(CTESTS)
+	@set -e; rm -f $(addsuffix .rc,$(CTESTS)); for t in $(CTESTS); do \
+	    ( rc=0; ASAN_OPTIONS=detect_leaks=1 $$t >$$t.log 2>&1 || rc=$$?; echo $$rc >$$t.rc ) & \
+	    while [ $$(jobs -r | wc -l) -ge $(BUILD_JOBS) ]; do sleep 0.1; done; \
+	done; wait; \
+	status=0; for t in $(CTESTS); do \
+	    echo "== $$t"; cat $$t.log; [ "$$(cat $$t.rc 2>/dev/null)" = 0 ] || { echo "FAILED: $$t"; status=1; }; \
+	done; exit $$status
 
 build/fuzz/%: tests/c/%.c $(L0_SRC) $(L0_HDR)
 	@mkdir -p $(dir $@)
@@ -69,7 +79,8 @@ build/fuzz/%: tests/c/%.c $(L0_SRC) $(L0_HDR)
 	    -fno-sanitize-recover=all -I$(CORE) -o $@ $< $(L0_SRC) -lm
 
 # New inputs go to a scratch directory first; the committed seed corpus is only read.
-fuzz: $(FUZZERS)
+fuzz:
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
 	    name=$$(basename $$f); name=$${name#fuzz_}; \
 	    mkdir -p build/corpus/$$name; \
