@@ -1,5 +1,7 @@
-# Sourced (not run) by scripts/serve and scripts/install-test-deps, from the repository's root:
-# installs from Debian's packages only what is missing, and makes the .venv both use.
+# Sourced (not run) by scripts/serve, scripts/install-test-deps and scripts/build-all-pythons,
+# from the repository's root:
+# installs from Debian's packages only what is missing, makes the .venv that serve and
+# install-test-deps use, and tells whether an interpreter can build the extension.
 
 # apt-get install "$@", after one apt-get update per run; needs root.
 jp_apt_install() {
@@ -12,6 +14,16 @@ jp_apt_install() {
         JP_APT_UPDATED=1
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Whether the interpreter $1 can make a venv with pip in it (Debian keeps venv and ensurepip
+# in python3-venv), and whether it has its C headers (Debian's python3-dev).
+jp_has_venv() {
+    "$1" -c 'import ensurepip, venv' 2>/dev/null
+}
+jp_has_headers() {
+    "$1" -c 'import os, sysconfig
+raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'
 }
 
 # What building the extension needs: a C compiler with the C library's headers (gcc alone,
@@ -31,9 +43,7 @@ jp_python_build_deps() {
         missing+=(python3)
     fi
     [ ${#missing[@]} -eq 0 ] || jp_apt_install "${missing[@]}"
-    "$python" -c 'import ensurepip, venv' 2>/dev/null || jp_apt_install python3-venv
-    "$python" -c 'import os, sysconfig
-raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' ||
-        jp_apt_install python3-dev
+    jp_has_venv "$python" || jp_apt_install python3-venv
+    jp_has_headers "$python" || jp_apt_install python3-dev
     [ -x .venv/bin/python ] || "$python" -m venv .venv
 }
