@@ -598,6 +598,35 @@ def test_an_open_socket_passed_by_fd(run):
     assert fetch(port) == (200, b"ok")
 
 
+@pytest.mark.parametrize("what", ["udp", "pipe", "closed"])
+def test_an_fd_that_cannot_listen_is_refused_in_one_line(run, what):
+    # A UDP socket cannot listen, a pipe is no socket, and an unopened number is nothing: each
+    # is the same clear exit as a busy port, naming the descriptor, not a traceback.
+    keep = []
+    if what == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        keep.append(s)
+        fd, why = s.fileno(), "Operation not supported"
+    elif what == "pipe":
+        r, w = os.pipe()
+        keep += [r, w]
+        fd, why = r, "Socket operation on non-socket"
+    else:
+        # High enough that nothing in the server process has it open.
+        fd, why = 1000, "Bad file descriptor"
+    try:
+        p = run("ops:app", "--fd", fd, pass_fds=() if what == "closed" else (fd,))
+        assert p.wait(10) == 1, p.output()
+        lines = p.output().strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("japronto: error: [Errno "), lines
+        assert f"cannot listen on the given socket {fd}: {why}" in lines[0], lines
+    finally:
+        for k in keep:
+            k.close() if isinstance(k, socket.socket) else os.close(k)
+
+
 @pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 in this Python")
 def test_ipv6(run):
     try:
