@@ -2,7 +2,13 @@
 raw values and on a stand-in request (the C Request calls the same get_<name> functions; the
 black-box tests in tests/server/test_request_attrs.py cover that path)."""
 
+import encodings
+import encodings.aliases
 import hashlib
+import itertools
+import pkgutil
+import random
+import warnings
 from urllib.parse import parse_qsl, quote
 
 import pytest
@@ -364,6 +370,108 @@ def test_multipart_round_trip(parts):
     body = multipart(*[file(n, "f", c) for n, c in parts])
     fields, files = rh.parse_multipart(body, B)
     assert fields == [] and [(n, f.body) for n, f in files] == parts
+
+
+# ---- charsets a client names ------------------------------------------------------------------
+
+# Codecs Python has that decode bytes but are no charset a body can be in, and bytes-to-bytes
+# codecs: a client naming one in Content-Type reaches none of them.
+NOT_CHARSETS = [
+    "idna",
+    "IDNA",
+    "punycode",
+    "undefined",
+    "unicode_escape",
+    "raw-unicode-escape",
+    "base64",
+    "rot13",
+    "zlib",
+    "hex",
+    "no-such",
+    "utf-8\x00",
+    "",
+]
+# Every codec module and alias of the standard library's encodings package.
+ALL_CODECS = sorted(
+    {m.name for m in pkgutil.iter_modules(encodings.__path__)}
+    | set(encodings.aliases.aliases)
+    | set(encodings.aliases.aliases.values())
+)
+NASTY = b"a=%ff%FE\xff&b=\x00\\N{x}\\u12&xn--a-&\xc3\xa9+%2B\r\n"
+
+
+@pytest.fixture
+def warnings_are_errors():
+    # The escape codecs warn on bad escapes; none of that may reach a server's stderr.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+@pytest.mark.parametrize("charset", [c for c in NOT_CHARSETS if c])
+def test_text_refuses_a_codec_that_is_no_charset(charset, warnings_are_errors):
+    r = ctype(f"text/plain; charset={charset}", NASTY)
+    with pytest.raises(rh.BodyDecodeError, match="unknown charset"):
+        _ = r.text
+    with pytest.raises(rh.BodyDecodeError, match="unknown charset"):
+        _ = ctype(f"application/json; charset={charset}", b'"a"').json
+
+
+@pytest.mark.parametrize("charset", NOT_CHARSETS)
+def test_forms_read_a_codec_that_is_no_charset_as_utf8(charset, warnings_are_errors):
+    r = ctype(f"application/x-www-form-urlencoded; charset={charset}", b"a=%C3%A9&b=%ff")
+    assert r.form == {"a": "é", "b": "\ufffd"}
+    # A part's own charset falls back to the form's; filename* to the plain filename.
+    body = multipart(
+        field("a", b"\xe9", **{"Content-Type": f"text/plain; charset={charset}"}),
+        (
+            [
+                (
+                    "Content-Disposition",
+                    f"form-data; name=f; filename=plain.txt; filename*={charset}''%ff%C3%A9",
+                )
+            ],
+            b"x",
+        ),
+    )
+    r = ctype(f"multipart/form-data; boundary={B}; charset=latin-1", body)
+    assert r.form == {"a": "é"}
+    # (filename*'s charset left empty is read as UTF-8, as before)
+    assert r.files["f"].name == ("plain.txt" if charset else "\ufffdé")
+
+
+def test_every_codec_name_gives_a_value_or_the_documented_error():
+    # Whatever codec a client names as the charset, text and json give a value or a
+    # BodyDecodeError, and form, form_all and files a value or a FormError: nothing else, and
+    # no warning. Every name the standard library knows, on a few bodies.
+    rnd = random.Random(7)
+    bodies = [NASTY, bytes(range(256))] + [rnd.randbytes(40) for _ in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for charset, body in itertools.product(ALL_CODECS, bodies):
+            for ct in (f"text/plain; charset={charset}", f"application/json; charset={charset}"):
+                for attr in ("text", "json"):
+                    try:
+                        getattr(ctype(ct, body), attr)
+                    except rh.BodyDecodeError:
+                        pass
+            part = [("Content-Disposition", f"form-data; name=f; filename*={charset}''%ff")]
+            forms = [
+                (f"application/x-www-form-urlencoded; charset={charset}", body),
+                (
+                    f"multipart/form-data; boundary={B}; charset={charset}",
+                    multipart(
+                        field("a", body, **{"Content-Type": f"text/plain; charset={charset}"}),
+                        (part, b""),
+                    ),
+                ),
+            ]
+            for ct, b in forms:
+                for attr in ("form", "form_all", "files"):
+                    try:
+                        getattr(ctype(ct, b), attr)
+                    except rh.FormError:
+                        pass
 
 
 def test_uploaded_file():

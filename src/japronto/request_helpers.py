@@ -16,8 +16,10 @@ saying what is wrong, so that ``except ValueError`` in a handler catches all of 
 "absent" value for what cannot be read.
 """
 
+import codecs
 import json as _json
 import re
+from functools import lru_cache
 from urllib.parse import unquote, unquote_to_bytes
 
 __all__ = [
@@ -97,6 +99,29 @@ def _params(rest: str) -> dict:
             value = value.strip()
         out.setdefault(name, value)
     return out
+
+
+# Codecs Python has that are no charset a body can be in, though they decode bytes to str: a
+# client naming one must not reach them. "idna" and "punycode" raise on errors="replace" (and
+# on ordinary bytes with UnicodeError rather than UnicodeDecodeError), "undefined" always
+# raises, and the two escape codecs read Python's backslash escapes and warn (a
+# DeprecationWarning on the server's stderr, or an error under -W error) on bad ones.
+_NOT_CHARSETS = frozenset(["idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"])
+
+
+@lru_cache(maxsize=64)
+def _codec(charset: str):
+    """The canonical name of the codec ``charset`` names when it is a text encoding a body can
+    be in (utf-8, latin-1, cp1252, shift_jis, ...), else None: unknown, a bytes-to-bytes
+    codec such as base64, or one of _NOT_CHARSETS. Decoding with it raises nothing but
+    UnicodeDecodeError, and nothing at all with errors="replace"."""
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):  # ValueError: a name holding a NUL
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
 
 
 def parse_content_type(value):
@@ -211,10 +236,9 @@ def _disposition(headers: dict):
     ext = params.get("filename*")  # RFC 5987: charset'lang'percent-encoded
     if ext is not None and ext.count("'") >= 2:
         charset, _, encoded = ext.split("'", 2)
-        try:
-            filename = unquote(encoded, encoding=charset or "utf-8", errors="replace")
-        except LookupError:
-            pass  # an unknown charset: keep the plain filename, if any
+        codec = _codec(charset or "utf-8")
+        if codec is not None:  # else an unknown charset: keep the plain filename, if any
+            filename = unquote(encoded, encoding=codec, errors="replace")
     return name, filename
 
 
@@ -276,11 +300,8 @@ def parse_multipart(body: bytes, boundary, encoding: str = "utf-8", max_parts=MA
                 (name, UploadedFile(filename, ctype or "application/octet-stream", content))
             )
         else:
-            charset = parse_content_type(ctype)[1].get("charset") or encoding
-            try:
-                value = content.decode(charset, "replace")
-            except LookupError:
-                value = content.decode(encoding, "replace")
+            charset = parse_content_type(ctype)[1].get("charset")
+            value = content.decode((charset and _codec(charset)) or encoding, "replace")
             fields.append((name, value))
         pos = end + len(sep)
 
@@ -315,10 +336,11 @@ def get_text(request):
     if body is None:
         return None
     charset = request.encoding or "utf-8"
+    codec = _codec(charset)
+    if codec is None:
+        raise BodyDecodeError(f"unknown charset {charset!r} in Content-Type")
     try:
-        return body.decode(charset)
-    except LookupError:
-        raise BodyDecodeError(f"unknown charset {charset!r} in Content-Type") from None
+        return body.decode(codec)
     except UnicodeDecodeError as e:
         raise BodyDecodeError(
             f"request body is not valid {charset}: {e.reason} at byte {e.start}"
@@ -343,11 +365,7 @@ def _form(request):
     mime, params = _content_type(request)
     if not body or mime not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return [], []
-    charset = (params.get("charset") or "utf-8").lower()
-    try:
-        "".encode(charset)
-    except LookupError:
-        charset = "utf-8"
+    charset = _codec(params.get("charset") or "utf-8") or "utf-8"
     if mime == "multipart/form-data":
         return parse_multipart(body, params.get("boundary"), charset)
     return parse_urlencoded(body, charset, MAX_FORM_FIELDS), []

@@ -131,6 +131,27 @@ def test_bad_bodies_raise_value_errors(attrs_app):
     assert "unknown charset" in got["text"]["message"]
 
 
+@pytest.mark.parametrize("charset", ["idna", "punycode", "undefined", "unicode_escape"])
+def test_a_codec_that_is_no_charset_is_an_unknown_charset(attrs_app, charset):
+    # Python decodes with these, but they are no body charset: they raise other errors than
+    # BodyDecodeError (idna, punycode, undefined) or warn on the server's stderr (the escape
+    # codec). text and json refuse them as unknown; a form is read as UTF-8.
+    for ctype, body in (("text/plain", b"a\\N{x}\xff"), ("application/json", b'"\\N{x}"')):
+        got = ask(
+            attrs_app, "POST", headers=[("Content-Type", f"{ctype}; charset={charset}")], body=body
+        )
+        for name in ("text", "json"):
+            assert got[name]["error"] == "BodyDecodeError", got[name]
+            assert f"unknown charset '{charset}'" in got[name]["message"]
+    got = ask(
+        attrs_app,
+        "POST",
+        headers=[("Content-Type", f"application/x-www-form-urlencoded; charset={charset}")],
+        body=b"a=%C3%A9&b=%ff",
+    )
+    assert got["form"] == {"a": "é", "b": "\ufffd"}
+
+
 def test_urlencoded_form_chunked(attrs_app):
     got = ask(
         attrs_app,
