@@ -456,8 +456,11 @@ def test_encoding_and_mime_type_validation():
     with pytest.raises(ValueError):
         Response(text="x", mime_type="")
     for bad in ("text/html\r\nX-Evil: 1", "text/html\n", "text/\x00html"):
-        with pytest.raises(ValueError, match="CR, LF or NUL"):
+        # The message names the argument and its value.
+        with pytest.raises(ValueError, match=r"^mime_type '.*' contains CR, LF or NUL"):
             Response(text="x", mime_type=bad)
+    with pytest.raises(ValueError, match=r"^mime_type 'text/\\x07' contains the control byte 0x07"):
+        Response(text="x", mime_type="text/\x07")
     with pytest.raises(ValueError, match="UTF-8"):
         Response(json={}, encoding="latin-1")
 

@@ -661,24 +661,36 @@ response_check_name(PyObject *name_obj, const char *p, size_t n)
 
 /* Field values are VCHAR, obs-text, SP and HTAB (RFC 9110 section 5.5). CR and LF are what
  * response splitting needs, and NUL truncates the header in some clients; every other
- * control byte is refused too, because no client is required to accept it. */
+ * control byte is refused too, because no client is required to accept it. Returns the
+ * first byte of p[0..n) that is none of those, or -1 when all are. */
+static int
+response_bad_value_byte(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!jp_is_field_char((unsigned char)p[i]))
+            return (unsigned char)p[i];
+    }
+    return -1;
+}
+
+/* Raises the ValueError for the byte c in a value: `what` and obj say whose ("value of
+ * header 'X-A'", "mime_type 'text/plain\r\n...'"). Returns -1. */
+static int
+response_value_error(const char *what, PyObject *obj, int c)
+{
+    if (c == '\r' || c == '\n' || c == '\0')
+        PyErr_Format(PyExc_ValueError, "%s %R contains CR, LF or NUL (response splitting)", what,
+                     obj);
+    else
+        PyErr_Format(PyExc_ValueError, "%s %R contains the control byte 0x%02x", what, obj, c);
+    return -1;
+}
+
 static int
 response_check_value(PyObject *name_obj, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (jp_is_field_char(c))
-            continue;
-        if (c == '\r' || c == '\n' || c == '\0')
-            PyErr_Format(PyExc_ValueError,
-                         "value of header %R contains CR, LF or NUL (response splitting)",
-                         name_obj);
-        else
-            PyErr_Format(PyExc_ValueError, "value of header %R contains the control byte 0x%02x",
-                         name_obj, c);
-        return -1;
-    }
-    return 0;
+    int c = response_bad_value_byte(p, n);
+    return c < 0 ? 0 : response_value_error("value of header", name_obj, c);
 }
 
 /* The bytes of a header name: an ASCII str or bytes. *p borrows from obj. */
@@ -1440,8 +1452,14 @@ response_build(jp_state *st, PyObject *const *argv)
         }
     }
 
-    if (mime_p != NULL && response_check_value(mime, mime_p, mime_len) < 0)
-        goto error;
+    if (mime_p != NULL) {
+        /* Its value goes into Content-Type; the error names the argument. */
+        int c = response_bad_value_byte(mime_p, mime_len);
+        if (c >= 0) {
+            response_value_error("mime_type", mime, c);
+            goto error;
+        }
+    }
     if (response_set_ctype(self, mime_p, mime_len, enc, enc_len) < 0)
         goto error;
     Py_CLEAR(mime_owner);
