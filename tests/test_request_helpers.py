@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import pkgutil
 import random
+import sys
 import warnings
 from urllib.parse import parse_qsl, quote
 
@@ -157,6 +158,19 @@ def test_bad_json_raises_json_body_error(body):
     with pytest.raises(rh.JSONBodyError, match="not valid JSON") as e:
         _ = req(body=body).json
     assert isinstance(e.value, ValueError) and isinstance(e.value, rh.BodyDecodeError)
+
+
+def test_an_integer_past_the_digit_limit_is_a_json_body_error():
+    # json.loads raises a bare ValueError for an integer of more digits than
+    # sys.get_int_max_str_digits(): request.json gives the documented JSONBodyError.
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if not limit:  # a CPython without the limit (before 3.9.14, 3.10.7, 3.11)
+        assert req(body=b"1" * 5000).json == int("1" * 5000)
+        return
+    assert req(body=b"7" * limit).json == int("7" * limit)
+    for body in (b"7" * (limit + 1), b'{"a": [-' + b"7" * (limit + 1) + b"]}"):
+        with pytest.raises(rh.JSONBodyError, match=f"cannot be read as JSON.*{limit} digits"):
+            _ = req(body=body).json
 
 
 def test_json_on_undecodable_body():

@@ -357,6 +357,11 @@ def get_json(request):
         raise JSONBodyError(f"request body is not valid JSON: {e}") from None
     except RecursionError:
         raise JSONBodyError("request body is not valid JSON: nested too deeply") from None
+    except ValueError as e:
+        # Valid JSON that Python will not read: an integer of more digits than
+        # sys.get_int_max_str_digits() (4300 by default), a guard against quadratic-time
+        # conversion. json.loads raises a bare ValueError for it.
+        raise JSONBodyError(f"request body cannot be read as JSON: {e}") from None
 
 
 def _form(request):

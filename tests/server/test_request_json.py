@@ -9,6 +9,7 @@ connections.
 """
 
 import json
+import sys
 
 import pytest
 from conftest import LOOPS, launch
@@ -199,6 +200,19 @@ def test_a_deep_body_gives_what_json_loads_gives(server):
     else:
         assert report["json"] == ["ok", repr(json.loads(DEEP))]
     assert report["fallback"]
+
+
+def test_an_integer_past_the_digit_limit(server):
+    # The decoder gives up on it (PyLong_FromString's ValueError); json.loads raises a bare
+    # ValueError; request.json says JSONBodyError, as for any body it cannot read.
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if not limit:
+        pytest.skip("this CPython has no int_max_str_digits limit")
+    ok, big = probe_all(server, [b"[" + b"9" * limit + b"]", b"[" + b"9" * (limit + 1) + b"]"])
+    assert ok["json"] == ["ok", repr([int("9" * limit)])], ok["json"][:2]
+    assert big["json"][:2] == ["error", "JSONBodyError"], big["json"]
+    assert "cannot be read as JSON" in big["json"][2] and f"{limit} digits" in big["json"][2]
+    assert big["fallback"]
 
 
 def test_valid_bodies_left_to_the_python_path(server):
