@@ -87,13 +87,20 @@ def _response_size(result):
     return 0
 
 
+def _loggable(text):
+    """A client's text (the percent-decoded path) for a log line: as it is when every character
+    is printable, else its repr. /a%0D%0A... decodes to a CR LF, which written raw would
+    start a forged line of the log, and %1B[... to a terminal escape sequence."""
+    return text if text.isprintable() else repr(text)
+
+
 def _access(request, response, ms):
     """One access-log line: peer, method, path, status, body bytes, duration."""
     access_log.info(
         "%s %s %s %s %d %sms",
         request.remote_addr or "-",
         request.method,
-        request.path,
+        _loggable(request.path),
         getattr(response, "code", "-"),
         _response_size(response),
         "-" if ms is None else f"{ms:.2f}",
@@ -128,7 +135,7 @@ def _request_logger(app):
                 # The task may be cancelled from outside (the client went away, shutdown):
                 # it must end cancelled, so this is only noted; a 500, if the client is still
                 # there, is made and logged by the server.
-                log.info("%s %s cancelled", request.method, request.path)
+                log.info("%s %s cancelled", request.method, _loggable(request.path))
                 raise
             except Exception as exc:
                 result = app._error_response(request, exc)
@@ -324,7 +331,7 @@ class Application:
         log.error(
             "unhandled exception in handler for %s %s",
             request.method,
-            request.path,
+            _loggable(request.path),
             exc_info=(type(exc), exc, exc.__traceback__),
         )
         return self._internal_error(request, exc)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import free_port
@@ -652,6 +653,24 @@ def test_access_log(run):
     p.wait_port(port)
     assert fetch(port, "/pid")[0] == 200
     p.wait_for("japronto.access: 127.0.0.1 GET /pid 200 ")
+
+
+def test_a_path_with_control_characters_cannot_forge_log_lines(run):
+    # The path is percent-decoded: %0D%0A is a CR LF, %1B an escape. Written raw, the first
+    # would start a line of the client's choosing in the log, the second drive a terminal.
+    port = free_port()
+    p = run("ops:app", "--host", "127.0.0.1", "--port", port, "--access-log")
+    p.wait_port(port)
+    evil = quote("\r\n2026-01-01 00:00:00,000 [1] INFO japronto.access: forged\x1b[2J")
+    assert fetch(port, "/nowhere" + evil)[0] == 404  # the access log
+    assert fetch(port, "/big/x" + evil)[0] == 500  # int('x...') fails: the error log
+    shown = "\\r\\n2026-01-01 00:00:00,000 [1] INFO japronto.access: forged\\x1b[2J'"
+    p.wait_for("GET '/nowhere" + shown + " 404 ")
+    p.wait_for("unhandled exception in handler for GET '/big/x" + shown)
+    p.wait_for("GET '/big/x" + shown + " 500 ")
+    out = p.output()
+    assert "\x1b" not in out
+    assert not [line for line in out.splitlines() if line.startswith("2026-01-01")], out
 
 
 def test_no_access_log_by_default(run):
