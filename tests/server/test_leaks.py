@@ -152,6 +152,33 @@ def burst_dropped(port, probe):
     time.sleep(0.1)  # let the /sleep/20 handlers finish
 
 
+def burst_reset_at_once(port, probe):
+    # Requests, then a reset before the server has read them: the server finds the bytes and
+    # the reset together. On uvloop that readiness is the reader's last call (UVPoll drops a
+    # reader on EPOLLERR after running it once), and its recv returns the bytes, not the
+    # error: the connection must still end, its /hang cancelled, not wait forever.
+    before = live_count(probe)
+    for _ in range(30):
+        c = Conn(port)
+        c.send(build_request("GET", "/hang") + build_request("GET", "/sleep/10"))
+        c.abort()
+    for i in range(30):
+        c = Conn(port)  # a head, a body, cut short, then the reset
+        c.send(
+            b"GET /sync HTTP/1.1\r\nHost: a\r\nX-"
+            if i % 2
+            else b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nxx"
+        )
+        c.abort()
+
+    def all_cancelled():
+        now = live_count(probe)
+        started = now["started"] - before["started"]
+        return started > 0 and now["cancelled"] - before["cancelled"] == started
+
+    wait_for(all_cancelled, what="every /hang of a reset connection to be cancelled")
+
+
 def burst_lost(port):
     # The connection is lost under its handler: nothing is written on it any more (the
     # aborted transport drops what the batch had made), and the request it was using is
@@ -171,13 +198,15 @@ def live_count(probe):
     return probe.response().json()
 
 
-@pytest.mark.parametrize("kind", ["normal", "pipelined", "errors", "json", "dropped"])
+@pytest.mark.parametrize("kind", ["normal", "pipelined", "errors", "json", "dropped", "reset"])
 def test_live_objects_return_to_baseline(leaks, kind):
     with leaks.conn() as probe:
         base = baseline(probe)
         assert base["counts"]["protocols"] >= 1 and base["counts"]["requests"] >= 1, base
         if kind == "dropped":
             burst_dropped(leaks.port, probe)
+        elif kind == "reset":
+            burst_reset_at_once(leaks.port, probe)
         else:
             bursts = {
                 "normal": burst_normal,

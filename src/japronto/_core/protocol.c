@@ -1462,6 +1462,24 @@ protocol_read_ready(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (n > 0) {
         rb->len += (size_t)n;
         protocol_received(self, (size_t)n);
+        /* This may have been the last call: when the socket reports an error (EPOLLERR: the
+         * client reset the connection), uvloop runs the reader once more and then drops it
+         * for good (UVPoll._fatal_error), and a recv that finds bytes queued before the reset
+         * returns them, not the error. A connection left waiting (a handler still running, or
+         * a request not complete) would then never be looked at again: a running handler
+         * would not be cancelled and would hold the socket until it ended, forever for one
+         * that waits, and a partial request would wait for the reaper's deadline. So in that
+         * case the pending error is fetched (one getsockopt); a connection that answered
+         * everything it read needs none, as a send to a reset peer fails and ends it. */
+        if ((self->qlen > 0 || rb->pos != rb->len || self->rstate != R_HEAD) && !self->closed &&
+            !self->closing && self->fd >= 0) {
+            int err = 0;
+            socklen_t len = sizeof(err);
+            if (getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+                self->closing = 1;
+                protocol_call_transport(self, self->st->str_abort);
+            }
+        }
     } else if (n == 0) {
         self->eof = 1;
         self->rstate = R_DONE;
