@@ -169,7 +169,7 @@ def test_an_integer_past_the_digit_limit_is_a_json_body_error():
         return
     assert req(body=b"7" * limit).json == int("7" * limit)
     for body in (b"7" * (limit + 1), b'{"a": [-' + b"7" * (limit + 1) + b"]}"):
-        with pytest.raises(rh.JSONBodyError, match=f"cannot be read as JSON.*{limit} digits"):
+        with pytest.raises(rh.JSONBodyError, match=rf"cannot be read as JSON.*\({limit}"):
             _ = req(body=body).json
 
 

@@ -211,7 +211,8 @@ def test_an_integer_past_the_digit_limit(server):
     ok, big = probe_all(server, [b"[" + b"9" * limit + b"]", b"[" + b"9" * (limit + 1) + b"]"])
     assert ok["json"] == ["ok", repr([int("9" * limit)])], ok["json"][:2]
     assert big["json"][:2] == ["error", "JSONBodyError"], big["json"]
-    assert "cannot be read as JSON" in big["json"][2] and f"{limit} digits" in big["json"][2]
+    # (Python's own words vary: "the limit (4300 digits)" on 3.11, "(4300)" on 3.9)
+    assert "cannot be read as JSON" in big["json"][2] and f"({limit}" in big["json"][2]
     assert big["fallback"]
 
 
