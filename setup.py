@@ -77,6 +77,11 @@ def build_jobs():
         return os.cpu_count() or 1
 
 
+# The base class's compile(), which the Unix compiler inherits (setuptools 80 renamed the
+# class from CCompiler to Compiler).
+_BASE_COMPILE = ("CCompiler.compile", "Compiler.compile")
+
+
 class parallel_build_ext(build_ext):
     """build_ext that compiles the extension's C files build_jobs() at a time.
 
@@ -93,11 +98,6 @@ class parallel_build_ext(build_ext):
         if jobs > 1 and type(compiler).compile.__qualname__ in _BASE_COMPILE:
             compiler.compile = _parallel_compile(compiler, jobs)
         super().build_extensions()
-
-
-# The base class's compile(), which the Unix compiler inherits (setuptools 80 renamed the
-# class from CCompiler to Compiler).
-_BASE_COMPILE = ("CCompiler.compile", "Compiler.compile")
 
 
 def _parallel_compile(compiler, jobs):

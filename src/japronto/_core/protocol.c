@@ -1471,8 +1471,8 @@ protocol_read_ready(PyObject *op, PyObject *Py_UNUSED(ignored))
          * that waits, and a partial request would wait for the reaper's deadline. So in that
          * case the pending error is fetched (one getsockopt); a connection that answered
          * everything it read needs none, as a send to a reset peer fails and ends it. */
-        if ((self->qlen > 0 || rb->pos != rb->len || self->rstate != R_HEAD) && !self->closed &&
-            !self->closing && self->fd >= 0) {
+        if (!self->closed && !self->closing && self->fd >= 0 &&
+            (self->qlen > 0 || rb->pos != rb->len || self->rstate != R_HEAD)) {
             int err = 0;
             socklen_t len = sizeof(err);
             if (getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
